@@ -1,0 +1,69 @@
+package io.qevm;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A file mapped read-only into one long-indexed segment, as Lucene's MMapDirectory does: the
+ * channel is closed right after mapping, the arena on failure and in {@link #close()}.
+ */
+final class MappedFileSource implements MigrationSource {
+
+    private final Arena arena;
+    private final MemorySegment mapping;
+    private final String name;
+
+    private MappedFileSource(Arena arena, MemorySegment mapping, String name) {
+        this.arena = arena;
+        this.mapping = mapping;
+        this.name = name;
+    }
+
+    static MappedFileSource open(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new IOException("is a directory");
+        }
+        Arena arena = Arena.ofShared();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            // A zero-length mapping is legal but useless; an empty segment reads the same.
+            MemorySegment mapping = size == 0
+                    ? MemorySegment.NULL.reinterpret(0)
+                    : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            return new MappedFileSource(arena, mapping, file.toString());
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public MemorySegment window(long offset, long minBytes) {
+        return mapping.asSlice(Math.min(offset, mapping.byteSize()));
+    }
+
+    @Override
+    public long size() {
+        return mapping.byteSize();
+    }
+
+    @Override
+    public boolean isRandomAccess() {
+        return true;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

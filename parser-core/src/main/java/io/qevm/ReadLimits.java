@@ -1,0 +1,119 @@
+package io.qevm;
+
+/**
+ * Bounds on what the reader will allocate or loop over on the word of the file. Every length read
+ * from a stream is checked against the file's size or one of these before it is used; these cover
+ * what the file size alone cannot (a JSON description that expands, deep nesting, counts of
+ * zero-sized things). Immutable; {@link #DEFAULT} suits any dump QEMU writes.
+ *
+ * <p>Modelled on jackson-core's {@code StreamReadConstraints}.
+ */
+public final class ReadLimits {
+
+    /** The defaults: generous for real dumps, small enough that a hostile file cannot exhaust memory. */
+    public static final ReadLimits DEFAULT = builder().build();
+
+    private final int maxDescriptionBytes;
+    private final int maxNestingDepth;
+    private final int maxArrayLength;
+    private final int maxFieldsPerDescription;
+    private final int maxBlocks;
+    private final int maxCompressedPageBytes;
+
+    private ReadLimits(Builder b) {
+        this.maxDescriptionBytes = b.maxDescriptionBytes;
+        this.maxNestingDepth = b.maxNestingDepth;
+        this.maxArrayLength = b.maxArrayLength;
+        this.maxFieldsPerDescription = b.maxFieldsPerDescription;
+        this.maxBlocks = b.maxBlocks;
+        this.maxCompressedPageBytes = b.maxCompressedPageBytes;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Largest JSON description read (default 64 MiB; QEMU's are well under 1 MiB). */
+    public int maxDescriptionBytes() {
+        return maxDescriptionBytes;
+    }
+
+    /** Deepest nesting of structs and subsections, in the JSON and in the stream (default 64). */
+    public int maxNestingDepth() {
+        return maxNestingDepth;
+    }
+
+    /** Largest {@code array_len} of one field (default 16 Mi elements). */
+    public int maxArrayLength() {
+        return maxArrayLength;
+    }
+
+    /** Most field entries in the whole JSON description (default 4 Mi). */
+    public int maxFieldsPerDescription() {
+        return maxFieldsPerDescription;
+    }
+
+    /** Most RAM blocks in the MEM_SIZE block list (default 65536). */
+    public int maxBlocks() {
+        return maxBlocks;
+    }
+
+    /** Largest length of one COMPRESS_PAGE record (default 1 MiB; zlib grows a page by little). */
+    public int maxCompressedPageBytes() {
+        return maxCompressedPageBytes;
+    }
+
+    /** Builds {@link ReadLimits}; every value must be positive. */
+    public static final class Builder {
+        private int maxDescriptionBytes = 64 << 20;
+        private int maxNestingDepth = 64;
+        private int maxArrayLength = 16 << 20;
+        private int maxFieldsPerDescription = 4 << 20;
+        private int maxBlocks = 65536;
+        private int maxCompressedPageBytes = 1 << 20;
+
+        private Builder() {
+        }
+
+        public Builder maxDescriptionBytes(int value) {
+            this.maxDescriptionBytes = positive(value);
+            return this;
+        }
+
+        public Builder maxNestingDepth(int value) {
+            this.maxNestingDepth = positive(value);
+            return this;
+        }
+
+        public Builder maxArrayLength(int value) {
+            this.maxArrayLength = positive(value);
+            return this;
+        }
+
+        public Builder maxFieldsPerDescription(int value) {
+            this.maxFieldsPerDescription = positive(value);
+            return this;
+        }
+
+        public Builder maxBlocks(int value) {
+            this.maxBlocks = positive(value);
+            return this;
+        }
+
+        public Builder maxCompressedPageBytes(int value) {
+            this.maxCompressedPageBytes = positive(value);
+            return this;
+        }
+
+        public ReadLimits build() {
+            return new ReadLimits(this);
+        }
+
+        private static int positive(int value) {
+            if (value <= 0) {
+                throw new IllegalArgumentException("limit must be positive: " + value);
+            }
+            return value;
+        }
+    }
+}

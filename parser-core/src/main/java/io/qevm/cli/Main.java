@@ -1,0 +1,171 @@
+package io.qevm.cli;
+
+import io.qevm.MigrationReader;
+import io.qevm.consume.DescriptionWriter;
+import io.qevm.consume.MigrationConsumer;
+import io.qevm.consume.StateWriter;
+import io.qevm.exc.MigrationReadException;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Properties;
+
+/**
+ * {@code qevm}: a drop-in for QEMU's scripts/analyze-migration.py. Prints one line on stderr for
+ * every failure, and exits 0 on success, 1 for bad input or a failed output, 2 for bad usage.
+ */
+public final class Main {
+
+    static final int OK = 0;
+    static final int BAD_INPUT = 1;
+    static final int BAD_USAGE = 2;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
+                false);
+        int code = run(Path.of("").toAbsolutePath(), out, System.err, args);
+        out.flush();
+        if (out.checkError() && code == OK) {
+            System.err.println("qevm: <stdout>: cannot write the output");
+            code = BAD_INPUT;
+        }
+        System.exit(code);
+    }
+
+    /**
+     * Runs the command as {@code qevm args} would, with relative paths resolved against
+     * {@code workDir}; returns the exit code.
+     */
+    public static int run(Path workDir, PrintStream out, PrintStream err, String... args) {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (Options.UsageException e) {
+            err.println("qevm: error: " + e.getMessage() + " (see qevm --help)");
+            return BAD_USAGE;
+        }
+        if (options.help()) {
+            out.print(Options.HELP);
+            return OK;
+        }
+        if (options.version()) {
+            out.println("qevm " + version());
+            return OK;
+        }
+        Path file = workDir.resolve(options.file());
+        try {
+            int code = execute(options, file, workDir, out, err);
+            out.flush();
+            if (out.checkError()) {
+                err.println("qevm: <stdout>: cannot write the output");
+                return BAD_INPUT;
+            }
+            return code;
+        } catch (MigrationReadException e) {
+            err.println("qevm: " + options.file() + ": " + e.getMessage());
+            debug(options, err, e);
+            return BAD_INPUT;
+        } catch (OutputException e) {
+            err.println("qevm: " + e.path() + ": cannot write: " + reason(e.getCause()));
+            debug(options, err, e);
+            return BAD_INPUT;
+        } catch (NoSuchFileException e) {
+            err.println("qevm: " + options.file() + ": no such file");
+            return BAD_INPUT;
+        } catch (AccessDeniedException e) {
+            err.println("qevm: " + options.file() + ": permission denied");
+            return BAD_INPUT;
+        } catch (IOException | UncheckedIOException e) {
+            err.println("qevm: " + options.file() + ": cannot read: " + reason(e));
+            debug(options, err, e);
+            return BAD_INPUT;
+        } catch (OutOfMemoryError e) {
+            err.println("qevm: " + options.file() + ": out of memory (raise -Xmx via JAVA_OPTS)");
+            return BAD_INPUT;
+        } catch (RuntimeException | StackOverflowError e) {
+            err.println("qevm: " + options.file() + ": internal error: " + e
+                    + (options.debug() ? "" : " (run with --debug for details)"));
+            debug(options, err, e);
+            return BAD_INPUT;
+        }
+    }
+
+    private static int execute(Options options, Path file, Path workDir, PrintStream out, PrintStream err)
+            throws IOException {
+        try (MigrationReader reader = MigrationReader.open(file)) {
+            if (options.extract()) {
+                err.println("qevm: " + options.file() + ": -x (extract) is not implemented yet");
+                return BAD_INPUT;
+            }
+            if (options.dump().equals("desc")) {
+                DescriptionWriter.write(reader, out, true);
+                return OK;
+            }
+            if (options.memory()) {
+                err.println("qevm: " + options.file() + ": -m (memory dump) is not implemented yet");
+                return BAD_INPUT;
+            }
+            StateWriter state = new StateWriter();
+            MigrationConsumer.drive(reader, state);
+            state.writeTo(out, true);
+            return OK;
+        }
+    }
+
+    private static String reason(Throwable e) {
+        if (e instanceof UncheckedIOException unchecked) {
+            e = unchecked.getCause();
+        }
+        if (e instanceof NoSuchFileException) {
+            return "no such file or directory";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        String message = e.getMessage();
+        return message == null ? e.getClass().getSimpleName() : message.replace('\n', ' ');
+    }
+
+    private static void debug(Options options, PrintStream err, Throwable e) {
+        if (options.debug()) {
+            e.printStackTrace(err);
+        }
+    }
+
+    static String version() {
+        try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+            Properties properties = new Properties();
+            if (in != null) {
+                properties.load(in);
+            }
+            return properties.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** An output file or directory that could not be written; the CLI names {@link #path()}. */
+    static final class OutputException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final transient Path path;
+
+        OutputException(Path path, IOException cause) {
+            super(cause);
+            this.path = path;
+        }
+
+        Path path() {
+            return path;
+        }
+    }
+}

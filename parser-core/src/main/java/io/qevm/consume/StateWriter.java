@@ -1,0 +1,186 @@
+package io.qevm.consume;
+
+import io.qevm.MigrationEvent;
+import io.qevm.MigrationReader;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.core.JsonGenerator;
+
+/**
+ * Collects the device state as {@code analyze-migration.py -d state} prints it, and writes it:
+ * an object keyed {@code "<idstr> (<section id>)"} in first-seen order; RAM as its
+ * {@code "section sizes"}; device fields formatted as the reference formats them; iterative
+ * sections without a JSON layout (spapr/htab, s390-storage_attributes) as {@code ""}.
+ *
+ * <p>It holds the device state (small) and the RAM block list, never RAM contents, and writes
+ * when asked, after the reader's EOF: the reference's output order puts {@code ram} first, and
+ * its sizes are final only at the end.
+ *
+ * <p>Grouping follows the reference: a field whose description has {@code index} or
+ * {@code array_len} starts a list, and any later field of a name already present extends it (the
+ * arrays QEMU 9.1+ splits into several entries); a subsection replaces what its name held.
+ */
+public final class StateWriter implements MigrationConsumer {
+
+    /** Output per section id, in first-seen order; a re-started id keeps its place. */
+    private final Map<Long, SectionState> sections = new LinkedHashMap<>();
+    private final Deque<Map<String, Object>> open = new ArrayDeque<>();
+
+    private static final class SectionState {
+        String name;
+        Object value;
+    }
+
+    /** A writer of {@code -d state}. */
+    public StateWriter() {
+    }
+
+    @Override
+    public void accept(MigrationEvent event, MigrationReader reader) {
+        switch (event) {
+            case SECTION_START -> startSection(reader);
+            case RAM_BLOCK -> ramSizes(reader).put(reader.blockName(), Hex.padded(reader.blockLength(), 16));
+            case FIELD -> addField(reader.fieldName(), reader.fieldIndex() >= 0, fieldValue(reader));
+            case STRUCT_START -> {
+                Map<String, Object> struct = new LinkedHashMap<>();
+                addField(reader.fieldName(), reader.fieldIndex() >= 0, struct);
+                open.push(struct);
+            }
+            case SUBSECTION -> {
+                Map<String, Object> subsection = new LinkedHashMap<>();
+                open.peek().put(reader.subsectionName(), subsection);
+                open.push(subsection);
+            }
+            case STRUCT_END, SUBSECTION_END -> open.pop();
+            case RECORD_END -> open.clear();
+            default -> {
+            }
+        }
+    }
+
+    private void startSection(MigrationReader reader) {
+        long id = reader.sectionId();
+        boolean header = reader.recordType().hasHeader();
+        SectionState state = sections.get(id);
+        if (state == null || header) {
+            if (state == null) {
+                state = new SectionState();
+                sections.put(id, state);
+            }
+            state.name = reader.sectionName();
+            state.value = switch (reader.sectionName()) {
+                case "ram" -> newRamState();
+                case "spapr/htab", "s390-storage_attributes" -> "";
+                default -> new LinkedHashMap<String, Object>();
+            };
+        }
+        if (state.value instanceof Map<?, ?> && !"ram".equals(state.name)) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> fields = (Map<String, Object>) state.value;
+            open.push(fields);
+        }
+    }
+
+    private Map<String, Object> newRamState() {
+        Map<String, Object> ram = new LinkedHashMap<>();
+        ram.put("section sizes", new LinkedHashMap<String, Object>());
+        return ram;
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> ramSizes(MigrationReader reader) {
+        SectionState state = sections.get(reader.sectionId());
+        return (Map<String, Object>) ((Map<String, Object>) state.value).get("section sizes");
+    }
+
+    @SuppressWarnings("unchecked")
+    private void addField(String name, boolean isArrayEntry, Object value) {
+        Map<String, Object> target = open.peek();
+        Object seen = target.get(name);
+        if (seen == null) {
+            target.put(name, isArrayEntry ? new ArrayList<>(List.of(value)) : value);
+        } else if (seen instanceof List<?> list) {
+            ((List<Object>) list).add(value);
+        } else {
+            target.put(name, new ArrayList<>(List.of(seen, value)));
+        }
+    }
+
+    /** A field's value as the reference's VMSDField classes print it. */
+    private static Object fieldValue(MigrationReader reader) {
+        return switch (reader.fieldKind()) {
+            case BOOL -> reader.fieldBooleanValue();
+            case NULLPTR -> "nullptr";
+            case CAPABILITY -> reader.fieldStringValue();
+            case SIGNED, UNSIGNED -> integer(reader);
+            default -> Hex.bytes(reader.fieldBytes());
+        };
+    }
+
+    private static String integer(MigrationReader reader) {
+        int size = (int) reader.fieldBytes().byteSize();
+        if (size <= 8) {
+            long value = reader.fieldLongValue();
+            String hex = Hex.padded(value, size * 2);
+            return reader.fieldKind() == io.qevm.FieldKind.SIGNED && value < 0 ? hex + " (" + value + ")" : hex;
+        }
+        BigInteger value = reader.fieldBigIntegerValue();
+        String digits = (value.signum() < 0 ? value.add(BigInteger.ONE.shiftLeft(size * 8)) : value).toString(16);
+        String hex = "0x" + "0".repeat(Math.max(0, size * 2 - digits.length())) + digits;
+        return value.signum() < 0 ? hex + " (" + value + ")" : hex;
+    }
+
+    /**
+     * Writes the collected state to {@code out}, followed by a newline when {@code finalNewline}.
+     *
+     * @throws IOException if {@code out} fails
+     */
+    public void writeTo(OutputStream out, boolean finalNewline) throws IOException {
+        try (JsonGenerator generator = PythonJson.generator(out)) {
+            generator.writeStartObject();
+            for (Map.Entry<Long, SectionState> section : sections.entrySet()) {
+                generator.writeName(section.getValue().name + " (" + section.getKey() + ")");
+                writeValue(generator, section.getValue().value);
+            }
+            generator.writeEndObject();
+        } catch (tools.jackson.core.JacksonException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw e;
+        }
+        if (finalNewline) {
+            out.write('\n');
+        }
+    }
+
+    private void writeValue(JsonGenerator generator, Object value) throws IOException {
+        switch (value) {
+            case String text -> generator.writeString(text);
+            case Boolean flag -> generator.writeBoolean(flag);
+            case List<?> list -> {
+                generator.writeStartArray();
+                for (Object item : list) {
+                    writeValue(generator, item);
+                }
+                generator.writeEndArray();
+            }
+            case Map<?, ?> map -> {
+                generator.writeStartObject();
+                for (Map.Entry<?, ?> entry : map.entrySet()) {
+                    generator.writeName((String) entry.getKey());
+                    writeValue(generator, entry.getValue());
+                }
+                generator.writeEndObject();
+            }
+            default -> throw new IllegalStateException("unexpected value " + value.getClass());
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package io.qevm.exc;
+
+/**
+ * A migration stream could not be read: the base of the reader's unchecked exceptions.
+ *
+ * <p>Every instance says where the failure happened: {@link #eventOffset()} is the byte offset of
+ * the record or field being read when it failed, {@link #position()} the cursor's byte offset at
+ * that moment (for a truncation, the end of the data), and, when a section was being read, its
+ * name and id. Offsets count from the start of the file, so they hold inside a libvirt save image
+ * too. The message already includes all of it and fits on one line.
+ */
+public abstract sealed class MigrationReadException extends RuntimeException
+        permits TruncatedInputException, MalformedStreamException, LimitExceededException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final long eventOffset;
+    private final long position;
+    private final String sectionName;
+    private final long sectionId;
+    private final String event;
+
+    MigrationReadException(String problem, ReadContext where) {
+        super(where.describe(problem));
+        this.eventOffset = where.eventOffset();
+        this.position = where.position();
+        this.sectionName = where.sectionName();
+        this.sectionId = where.sectionId();
+        this.event = where.event();
+    }
+
+    /** Byte offset of the record, field or page whose reading failed. */
+    public long eventOffset() {
+        return eventOffset;
+    }
+
+    /** Byte offset of the cursor when the failure was found. */
+    public long position() {
+        return position;
+    }
+
+    /** idstr of the section being read, or {@code null} outside sections. */
+    public String sectionName() {
+        return sectionName;
+    }
+
+    /** Id of the section being read, or -1 outside sections. */
+    public long sectionId() {
+        return sectionId;
+    }
+
+    /** What the reader was reading (an event name such as {@code RAM_PAGE}), or {@code null}. */
+    public String event() {
+        return event;
+    }
+
+    /** The problem alone, without the location prefix that {@link #getMessage()} carries. */
+    public String problem() {
+        String message = getMessage();
+        int colon = message.indexOf(": ");
+        return colon < 0 ? message : message.substring(colon + 2);
+    }
+}

@@ -1,0 +1,28 @@
+package io.qevm.exc;
+
+/**
+ * Where a read failed: the values every {@link MigrationReadException} carries.
+ *
+ * @param eventOffset byte offset of the record, field or page being read
+ * @param position    byte offset of the cursor
+ * @param sectionName idstr of the section being read, or {@code null}
+ * @param sectionId   id of that section, or -1
+ * @param event       what was being read, or {@code null}
+ */
+public record ReadContext(long eventOffset, long position, String sectionName, long sectionId, String event) {
+
+    /** A location outside any section, e.g. in the file header. */
+    public static ReadContext at(long offset) {
+        return new ReadContext(offset, offset, null, -1, null);
+    }
+
+    /** One line: {@code at byte 0x1f3a0 (127904), section 'ram' #2: <problem>}. */
+    String describe(String problem) {
+        StringBuilder line = new StringBuilder(96 + problem.length());
+        line.append("at byte 0x").append(Long.toHexString(eventOffset)).append(" (").append(eventOffset).append(')');
+        if (sectionName != null) {
+            line.append(", section '").append(sectionName).append("' #").append(sectionId);
+        }
+        return line.append(": ").append(problem).toString();
+    }
+}

@@ -179,6 +179,23 @@ final class Messages {
         return "XBZRLE data of " + length + " bytes exceeds the page size " + pageSize;
     }
 
+    static String badXbzrle(String problem) {
+        return "malformed XBZRLE delta " + problem;
+    }
+
+    static String xbzrleNeedsFile() {
+        return "XBZRLE pages need a seekable file (the previous copies of pages are read again)";
+    }
+
+    static String badZlib(String detail) {
+        return "compressed page is not valid zlib data: " + detail;
+    }
+
+    static String badInflatedSize(String produced, long pageSize) {
+        return "expected a compressed page to inflate to one page of " + pageSize + " bytes, it inflates to "
+                + produced + " " + pageSize + " bytes";
+    }
+
     static String mappedRamVersion(long version) {
         return "expected MappedRamHeader version 1, found " + version;
     }

@@ -23,14 +23,13 @@ public enum MigrationEvent {
     COMMAND(0x08),
     /** RAM_SAVE_FLAG_MEM_SIZE: one entry of the RAM block list. */
     RAM_BLOCK(0x04),
-    /** RAM_SAVE_FLAG_PAGE: a page of data (also pages of a mapped-ram block). */
+    /**
+     * RAM_SAVE_FLAG_PAGE: a page of data, decoded whatever its encoding (raw, a mapped-ram page,
+     * zlib-compressed, an XBZRLE delta): see {@link MigrationReader#pageEncoding()}.
+     */
     RAM_PAGE(0x08),
     /** RAM_SAVE_FLAG_ZERO: a page filled with one byte. */
     ZERO_PAGE(0x02),
-    /** RAM_SAVE_FLAG_XBZRLE: a page sent as a delta against its previous content (encoded). */
-    XBZRLE_PAGE(0x40),
-    /** RAM_SAVE_FLAG_COMPRESS_PAGE: a page sent zlib-compressed (encoded). */
-    COMPRESSED_PAGE(0x100),
     /** A device field with a value. */
     FIELD(-1),
     /** A struct-typed device field begins; its fields follow. */

@@ -19,6 +19,8 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 
 /**
  * A pull parser over a QEMU migration stream: {@link #next()} moves the cursor to the next
@@ -50,11 +52,10 @@ import java.util.Map;
  *   <tr><td>RAM_BLOCK</td><td>{@link #blockName()}, {@link #blockLength()},
  *       {@link #blockPageSize()}, {@link #blockMrAddr()}</td></tr>
  *   <tr><td>RAM_PAGE</td><td>{@link #blockName()}, {@link #pageAddress()}, {@link #pageSize()},
- *       {@link #pageData()}, {@link #pageDataOffset()}, {@link #page()}</td></tr>
+ *       {@link #pageData()}, {@link #pageDataOffset()}, {@link #page()}, {@link #pageEncoding()},
+ *       {@link #pageSourceOffset()}</td></tr>
  *   <tr><td>ZERO_PAGE</td><td>{@link #blockName()}, {@link #pageAddress()}, {@link #pageSize()},
  *       {@link #fillByte()}</td></tr>
- *   <tr><td>XBZRLE_PAGE, COMPRESSED_PAGE</td><td>{@link #blockName()}, {@link #pageAddress()},
- *       {@link #pageSize()}, {@link #encodedPage()}</td></tr>
  *   <tr><td>FIELD</td><td>{@link #fieldName()}, {@link #fieldType()}, {@link #fieldKind()},
  *       {@link #fieldIndex()}, {@link #fieldBytes()}, {@link #fieldLongValue()},
  *       {@link #fieldBigIntegerValue()}, {@link #fieldBooleanValue()}, {@link #fieldStringValue()}</td></tr>
@@ -149,6 +150,7 @@ public final class MigrationReader implements AutoCloseable {
 
     /** A RAM block of the MEM_SIZE list; {@code nameBytes} lets pages name it without a String. */
     private static final class Block {
+        final int number;
         final String name;
         final MemorySegment nameBytes;
         long length;
@@ -157,7 +159,8 @@ public final class MigrationReader implements AutoCloseable {
         long bitmapOffset = -1;
         long pagesOffset = -1;
 
-        Block(String name, byte[] nameBytes) {
+        Block(int number, String name, byte[] nameBytes) {
+            this.number = number;
             this.name = name;
             this.nameBytes = MemorySegment.ofArray(nameBytes);
         }
@@ -219,11 +222,20 @@ public final class MigrationReader implements AutoCloseable {
     private Block lastPageBlock;
     private long blockListRemaining;
     private long pageAddress;
-    private long pageDataOffset;
+    private MemorySegment pageSegment;
+    private long pageSegmentOffset;
+    private long pageSourceOffset;
+    private PageEncoding pageEncoding;
     private int fillByte;
-    private long encodedOffset;
-    private int encodedLength;
     private boolean endOfPartPending;
+    /** Decoded pages (zlib, XBZRLE) are handed out from here. */
+    private byte[] pageBuffer;
+    private MemorySegment pageBufferSegment;
+    private Inflater inflater;
+    /** Where each page's last copy lies; built on the first XBZRLE page, which needs it. */
+    private PageHistory history;
+    /** A reader that only builds {@link #history} for another: it inflates nothing. */
+    private boolean indexOnly;
     private long mappedPage;
     private long mappedPageCount;
 
@@ -263,6 +275,26 @@ public final class MigrationReader implements AutoCloseable {
         if (parsed != null && parsed.pageSize >= 0) {
             setPageSize(parsed.pageSize, describedAt + 5);
         }
+        frames[0] = new Frame();
+    }
+
+    /** A reader over {@code parent}'s source from its start, that builds a {@link PageHistory}. */
+    private MigrationReader(MigrationReader parent) {
+        this.source = parent.source;
+        this.limits = parent.limits;
+        this.fileSize = parent.fileSize;
+        this.streamStart = parent.streamStart;
+        this.streamEnd = parent.streamEnd;
+        this.descriptionOffset = parent.descriptionOffset;
+        this.description = parent.description;
+        this.seg = parent.seg;
+        this.segBase = parent.segBase;
+        this.segEnd = parent.segEnd;
+        this.pos = parent.streamStart + 8;
+        this.ramPageSize = parent.ramPageSize;
+        this.ramFlagMask = parent.ramFlagMask;
+        this.history = new PageHistory((int) parent.ramPageSize);
+        this.indexOnly = true;
         frames[0] = new Frame();
     }
 
@@ -319,6 +351,11 @@ public final class MigrationReader implements AutoCloseable {
     /** The source's name, e.g. the file path. */
     public String sourceName() {
         return source.name();
+    }
+
+    /** The source's size in bytes, or -1 when not known (a sequential stream). */
+    public long sourceSize() {
+        return fileSize;
     }
 
     /** Byte offset of the QEMU stream's magic: 0, or past a libvirt save header. */
@@ -516,27 +553,52 @@ public final class MigrationReader implements AutoCloseable {
      */
     public MemorySegment pageData() {
         require(MigrationEvent.RAM_PAGE);
-        return seg;
+        return pageSegment;
     }
 
     /** Where the current RAM_PAGE's bytes start in {@link #pageData()}. */
     public long pageDataOffset() {
         require(MigrationEvent.RAM_PAGE);
-        return pageDataOffset - segBase;
+        return pageSegmentOffset;
     }
 
     /** The current RAM_PAGE's bytes as a view of exactly one page. Valid until {@link #next()}. */
     public MemorySegment page() {
         require(MigrationEvent.RAM_PAGE);
-        return seg.asSlice(pageDataOffset - segBase, ramPageSize);
+        return pageSegment.asSlice(pageSegmentOffset, ramPageSize);
     }
 
-    /** The encoded payload of an XBZRLE_PAGE (the delta) or COMPRESSED_PAGE (zlib data). */
-    public MemorySegment encodedPage() {
-        if (event != MigrationEvent.XBZRLE_PAGE && event != MigrationEvent.COMPRESSED_PAGE) {
-            throw wrongState("encodedPage");
+    /** How the current RAM_PAGE travelled; its bytes are decoded whatever the encoding. */
+    public PageEncoding pageEncoding() {
+        require(MigrationEvent.RAM_PAGE);
+        return pageEncoding;
+    }
+
+    /**
+     * File offset of the current RAM_PAGE's bytes when they lie in the file as they are (raw and
+     * mapped-ram pages), else -1 (decoded pages live in a buffer reused by {@link #next()}). With a
+     * random-access source, {@link #bytesAt} reads them again at any later time.
+     */
+    public long pageSourceOffset() {
+        require(MigrationEvent.RAM_PAGE);
+        return pageSourceOffset;
+    }
+
+    /**
+     * A view of the file's bytes [offset, offset + length), valid until {@link #close()}: for
+     * consumers that keep where a page lies and read it again later.
+     *
+     * @throws IllegalStateException    if the source is not random-access
+     * @throws IllegalArgumentException if the range is not within the file
+     */
+    public MemorySegment bytesAt(long offset, long length) {
+        if (!source.isRandomAccess() || fileSize < 0) {
+            throw new IllegalStateException("bytesAt needs a random-access source");
         }
-        return view(encodedOffset, encodedLength);
+        if (offset < 0 || length < 0 || offset > fileSize - length) {
+            throw new IllegalArgumentException("range " + offset + "+" + length + " outside the file");
+        }
+        return window(offset, length).asSlice(0, length);
     }
 
     // ------------------------------------------------------------------ field accessors
@@ -881,40 +943,27 @@ public final class MigrationReader implements AutoCloseable {
             switch (kind) {
                 case RAM_SAVE_FLAG_PAGE -> {
                     pageOf(flags, address);
-                    pageDataOffset = pos;
-                    take(ramPageSize, "page");
+                    long at = take(ramPageSize, "page");
+                    inFilePage(at, PageEncoding.RAW);
                     return MigrationEvent.RAM_PAGE;
                 }
                 case RAM_SAVE_FLAG_ZERO -> {
                     pageOf(flags, address);
                     fillByte = u8();
+                    if (history != null) {
+                        history.put(pageKey(), PageHistory.FILL | fillByte);
+                    }
                     return MigrationEvent.ZERO_PAGE;
                 }
                 case RAM_SAVE_FLAG_XBZRLE -> {
                     pageOf(flags, address);
-                    int encoding = u8();
-                    encodedLength = u16();
-                    if (encoding != ENCODING_FLAG_XBZRLE) {
-                        throw malformed(Messages.badXbzrleEncoding(encoding));
-                    }
-                    if (encodedLength > ramPageSize) {
-                        throw malformed(Messages.xbzrleTooLong(encodedLength, ramPageSize));
-                    }
-                    encodedOffset = pos;
-                    take(encodedLength, "XBZRLE data");
-                    return MigrationEvent.XBZRLE_PAGE;
+                    readXbzrlePage();
+                    return MigrationEvent.RAM_PAGE;
                 }
                 case RAM_SAVE_FLAG_COMPRESS_PAGE -> {
                     pageOf(flags, address);
-                    long length = u32();
-                    if (length > limits.maxCompressedPageBytes()) {
-                        throw new LimitExceededException(Messages.limit("compressed page length", length,
-                                limits.maxCompressedPageBytes()), context());
-                    }
-                    encodedLength = (int) length;
-                    encodedOffset = pos;
-                    take(length, "compressed page");
-                    return MigrationEvent.COMPRESSED_PAGE;
+                    readCompressedPage();
+                    return MigrationEvent.RAM_PAGE;
                 }
                 case RAM_SAVE_FLAG_MEM_SIZE -> {
                     if (address == 0) {
@@ -951,6 +1000,139 @@ public final class MigrationReader implements AutoCloseable {
             throw malformed(Messages.pageOutsideBlock(address, block.name, block.length));
         }
         pageAddress = address;
+    }
+
+    /** The current page's bytes lie in the file at {@code at}: hand out a view of them. */
+    private void inFilePage(long at, PageEncoding encoding) {
+        pageSegment = seg;
+        pageSegmentOffset = at - segBase;
+        pageSourceOffset = at;
+        pageEncoding = encoding;
+        if (history != null) {
+            history.put(pageKey(), PageHistory.IN_FILE | at);
+        }
+    }
+
+    private long pageKey() {
+        return PageHistory.key(block.number, pageAddress / ramPageSize);
+    }
+
+    /** The decoded page goes to {@link #pageBuffer}; RAM_PAGE hands that out. */
+    private void decodedPage(PageEncoding encoding) {
+        pageSegment = pageBufferSegment;
+        pageSegmentOffset = 0;
+        pageSourceOffset = -1;
+        pageEncoding = encoding;
+    }
+
+    private void ensurePageBuffer() {
+        if (pageBuffer == null || pageBuffer.length != ramPageSize) {
+            pageBuffer = new byte[(int) ramPageSize];
+            pageBufferSegment = MemorySegment.ofArray(pageBuffer);
+        }
+    }
+
+    /** RAM_SAVE_FLAG_COMPRESS_PAGE: u32 length + zlib data that must inflate to exactly one page. */
+    private void readCompressedPage() {
+        long lengthAt = pos;
+        long length = u32();
+        if (length > limits.maxCompressedPageBytes()) {
+            throw new LimitExceededException(Messages.limit("bytes in a compressed page", length,
+                    limits.maxCompressedPageBytes()), context());
+        }
+        long data = take(length, "compressed page");
+        if (history != null) {
+            history.put(pageKey(), PageHistory.COMPRESSED | lengthAt);
+        }
+        if (indexOnly) {
+            return;
+        }
+        ensurePageBuffer();
+        inflate(data, (int) length, pageBuffer, 0);
+        decodedPage(PageEncoding.COMPRESSED);
+    }
+
+    private void inflate(long data, int length, byte[] into, int intoOffset) {
+        if (inflater == null) {
+            inflater = new Inflater();
+        }
+        inflater.reset();
+        inflater.setInput(seg.asSlice(data - segBase, length).asByteBuffer());
+        try {
+            int produced = 0;
+            while (produced < ramPageSize && !inflater.finished() && !inflater.needsInput()) {
+                produced += inflater.inflate(into, intoOffset + produced, (int) ramPageSize - produced);
+            }
+            if (produced < ramPageSize || !inflater.finished()) {
+                boolean more = !inflater.finished() && !inflater.needsInput()
+                        && inflater.inflate(new byte[1]) > 0;
+                throw malformed(Messages.badInflatedSize(more ? "more than" : "only " + produced + " of", ramPageSize));
+            }
+        } catch (DataFormatException e) {
+            throw malformed(Messages.badZlib(e.getMessage()));
+        }
+    }
+
+    /**
+     * RAM_SAVE_FLAG_XBZRLE: u8 ENCODING_FLAG_XBZRLE, u16 length, the delta; applied to the page's
+     * last copy (zero when never sent), found through {@link #history}.
+     */
+    private void readXbzrlePage() {
+        int encoding = u8();
+        int length = u16();
+        if (encoding != ENCODING_FLAG_XBZRLE) {
+            throw malformed(Messages.badXbzrleEncoding(encoding));
+        }
+        if (length > ramPageSize) {
+            throw malformed(Messages.xbzrleTooLong(length, ramPageSize));
+        }
+        long data = take(length, "XBZRLE data");
+        if (history == null) {
+            history = buildHistory(eventOffset);
+        }
+        ensurePageBuffer();
+        long key = pageKey();
+        loadLastCopy(history.get(key), pageBuffer);
+        String problem = Xbzrle.decode(seg, data - segBase, length, pageBuffer);
+        if (problem != null) {
+            throw malformed(Messages.badXbzrle(problem));
+        }
+        int slot = history.slotFor(key);
+        System.arraycopy(pageBuffer, 0, history.slotArray(slot), history.slotOffset(slot), pageBuffer.length);
+        decodedPage(PageEncoding.XBZRLE);
+    }
+
+    /** Copies the page at {@code location} (a {@link PageHistory} value) into {@code page}. */
+    private void loadLastCopy(long location, byte[] page) {
+        long value = PageHistory.value(location);
+        switch ((int) (PageHistory.kind(location) >>> 62)) {
+            case 0 -> java.util.Arrays.fill(page, (byte) value);
+            case 1 -> MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, value - segBase, page, 0, page.length);
+            case 2 -> {
+                long length = Integer.toUnsignedLong(seg.get(BE_INT, value - segBase));
+                inflate(value + 4, (int) length, page, 0);
+            }
+            default -> {
+                int slot = (int) value;
+                System.arraycopy(history.slotArray(slot), history.slotOffset(slot), page, 0, page.length);
+            }
+        }
+    }
+
+    /**
+     * Reads the stream again from its start up to {@code upTo} with a second reader that only
+     * records where each page's last copy lies: XBZRLE pages are rare, so the index is paid for
+     * only by the streams that have them.
+     */
+    private PageHistory buildHistory(long upTo) {
+        if (!source.isRandomAccess()) {
+            throw malformed(Messages.xbzrleNeedsFile());
+        }
+        MigrationReader indexer = new MigrationReader(this);
+        while (indexer.pos < upTo && indexer.next() != MigrationEvent.EOF) {
+            // the indexer records every page it passes
+        }
+        return indexer.history;
     }
 
     /** Reads u8 len + idstr and finds the block without allocating a String. */
@@ -1022,7 +1204,7 @@ public final class MigrationReader implements AutoCloseable {
             throw new LimitExceededException(Messages.limit("RAM blocks", blocks.size() + 1L, limits.maxBlocks()),
                     context());
         }
-        Block added = new Block(name, nameBytes);
+        Block added = new Block(blocks.size(), name, nameBytes);
         blocks.add(added);
         return added;
     }
@@ -1082,9 +1264,9 @@ public final class MigrationReader implements AutoCloseable {
             }
             mappedPage = page + 1;
             pageAddress = page * ramPageSize;
-            pageDataOffset = mapped.pagesOffset + pageAddress;
-            eventOffset = pageDataOffset;
-            ensureWindow(pageDataOffset, ramPageSize);
+            eventOffset = mapped.pagesOffset + pageAddress;
+            ensureWindow(eventOffset, ramPageSize);
+            inFilePage(eventOffset, PageEncoding.MAPPED);
             return MigrationEvent.RAM_PAGE;
         }
         pos = mapped.pagesOffset + mapped.length;
@@ -1440,7 +1622,7 @@ public final class MigrationReader implements AutoCloseable {
 
     private void requirePage() {
         switch (event) {
-            case RAM_PAGE, ZERO_PAGE, XBZRLE_PAGE, COMPRESSED_PAGE -> {
+            case RAM_PAGE, ZERO_PAGE -> {
             }
             case null, default -> throw wrongState("page accessors");
         }

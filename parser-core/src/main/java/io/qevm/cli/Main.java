@@ -1,15 +1,23 @@
 package io.qevm.cli;
 
+import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
+import io.qevm.MigrationSource;
+import io.qevm.ReadLimits;
+import io.qevm.RecordType;
 import io.qevm.consume.DescriptionWriter;
 import io.qevm.consume.MigrationConsumer;
+import io.qevm.consume.OutputFileException;
+import io.qevm.consume.PageExtractor;
 import io.qevm.consume.StateWriter;
 import io.qevm.exc.MigrationReadException;
+import io.qevm.exc.MissingDescriptionException;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -75,8 +83,8 @@ public final class Main {
             err.println("qevm: " + options.file() + ": " + e.getMessage());
             debug(options, err, e);
             return BAD_INPUT;
-        } catch (OutputException e) {
-            err.println("qevm: " + e.path() + ": cannot write: " + reason(e.getCause()));
+        } catch (OutputFileException e) {
+            err.println("qevm: " + e.path() + ": cannot write: " + e.getMessage());
             debug(options, err, e);
             return BAD_INPUT;
         } catch (NoSuchFileException e) {
@@ -102,24 +110,97 @@ public final class Main {
 
     private static int execute(Options options, Path file, Path workDir, PrintStream out, PrintStream err)
             throws IOException {
-        try (MigrationReader reader = MigrationReader.open(file)) {
+        try (MigrationReader reader = open(file, options)) {
             if (options.extract()) {
-                err.println("qevm: " + options.file() + ": -x (extract) is not implemented yet");
-                return BAD_INPUT;
+                return extract(reader, options, workDir, out, err);
             }
             if (options.dump().equals("desc")) {
                 DescriptionWriter.write(reader, out, true);
                 return OK;
             }
-            if (options.memory()) {
-                err.println("qevm: " + options.file() + ": -m (memory dump) is not implemented yet");
-                return BAD_INPUT;
-            }
-            StateWriter state = new StateWriter();
-            MigrationConsumer.drive(reader, state);
+            StateWriter state = new StateWriter(options.memory());
+            MigrationConsumer.drive(reader, state, Progress.forStderr(reader, err));
             state.writeTo(out, true);
             return OK;
         }
+    }
+
+    private static MigrationReader open(Path file, Options options) throws IOException {
+        if (!options.ramOnly()) {
+            return MigrationReader.open(file);
+        }
+        MigrationSource source = MigrationSource.mapped(file);
+        try {
+            MigrationReader reader = MigrationReader.of(source, ReadLimits.DEFAULT, false);
+            if (options.pageSize() > 0 && reader.ramPageSize() < 0) {
+                reader.setPageSize(options.pageSize());
+            }
+            return reader;
+        } catch (RuntimeException e) {
+            source.close();
+            throw e;
+        }
+    }
+
+    /**
+     * {@code -x}: desc.json, one file per RAM block, state.json, as the reference writes them, all
+     * renamed into place only when everything was written.
+     */
+    private static int extract(MigrationReader reader, Options options, Path workDir, PrintStream out,
+                               PrintStream err) throws IOException {
+        Path directory = options.outputDir() == null ? workDir : workDir.resolve(options.outputDir());
+        try (PageExtractor extractor = new PageExtractor(directory, out::println)) {
+            boolean described = reader.hasDescription();
+            if (described) {
+                out.println("desc.json");
+                try (OutputStream desc = extractor.newFile("desc.json")) {
+                    DescriptionWriter.write(reader, desc, false);
+                }
+            }
+            StateWriter state = new StateWriter();
+            MigrationConsumer progress = Progress.forStderr(reader, err);
+            if (described) {
+                MigrationConsumer.drive(reader, extractor, state, progress);
+                out.println("state.json");
+                try (OutputStream json = extractor.newFile("state.json")) {
+                    state.writeTo(json, false);
+                }
+            } else {
+                driveRamOnly(reader, extractor, progress);
+            }
+            extractor.commit();
+            if (!described) {
+                err.println("qevm: " + options.file() + ": no JSON VM description: extracted RAM only,"
+                        + " device state was not decoded");
+            }
+            return OK;
+        }
+    }
+
+    /**
+     * Without a description, device sections cannot be read: RAM is complete once its END record
+     * has been read, and the first device section after it ends the extraction.
+     */
+    private static void driveRamOnly(MigrationReader reader, MigrationConsumer... consumers) throws IOException {
+        boolean ramComplete = false;
+        MigrationEvent event;
+        do {
+            try {
+                event = reader.next();
+            } catch (MissingDescriptionException e) {
+                if (!ramComplete) {
+                    throw e;
+                }
+                event = MigrationEvent.EOF;
+            }
+            if (event == MigrationEvent.RECORD_END && reader.recordType() == RecordType.END
+                    && reader.sectionName().equals("ram")) {
+                ramComplete = true;
+            }
+            for (MigrationConsumer consumer : consumers) {
+                consumer.accept(event, reader);
+            }
+        } while (event != MigrationEvent.EOF);
     }
 
     private static String reason(Throwable e) {
@@ -151,21 +232,6 @@ public final class Main {
             return properties.getProperty("version", "unknown");
         } catch (IOException e) {
             return "unknown";
-        }
-    }
-
-    /** An output file or directory that could not be written; the CLI names {@link #path()}. */
-    static final class OutputException extends IOException {
-        private static final long serialVersionUID = 1L;
-        private final transient Path path;
-
-        OutputException(Path path, IOException cause) {
-            super(cause);
-            this.path = path;
-        }
-
-        Path path() {
-            return path;
         }
     }
 }

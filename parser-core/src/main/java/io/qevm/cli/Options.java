@@ -5,11 +5,12 @@ package io.qevm.cli;
  * may be combined ({@code -mx}) or carry their value ({@code -fFILE}), long ones take
  * {@code --name VALUE} or {@code --name=VALUE}.
  */
-record Options(String file, String dump, boolean memory, boolean extract, String outputDir, boolean debug,
-               boolean help, boolean version) {
+record Options(String file, String dump, boolean memory, boolean extract, String outputDir, boolean ramOnly,
+               long pageSize, boolean debug, boolean help, boolean version) {
 
     static final String HELP = """
-            usage: qevm [-h] -f FILE [-m] [-d {state,desc}] [-x] [-o DIR] [--debug] [--version]
+            usage: qevm [-h] -f FILE [-m] [-d {state,desc}] [-x] [-o DIR] [--ram-only]
+                        [--page-size N] [--debug] [--version]
 
             Reads a QEMU migration stream (migrate "exec:cat > f", migrate file:f, virsh save)
             and prints it as QEMU's scripts/analyze-migration.py does.
@@ -23,6 +24,10 @@ record Options(String file, String dump, boolean memory, boolean extract, String
                                     VM description
               -x, --extract         extract desc.json, state.json and one file per RAM block
               -o, --output-dir DIR  where -x writes (default: the working directory)
+              --ram-only            with -x: extract RAM even when the dump has no JSON
+                                    description (device state is then not decoded)
+              --page-size N         with --ram-only: the target page size, when the dump
+                                    does not say it (no description, no target-page-bits)
               --debug               print a stack trace with errors
               --version             print the version and exit
 
@@ -42,6 +47,8 @@ record Options(String file, String dump, boolean memory, boolean extract, String
         String file = null;
         String dump = "state";
         String outputDir = null;
+        String pageSize = null;
+        boolean ramOnly = false;
         boolean memory = false;
         boolean extract = false;
         boolean debug = false;
@@ -54,7 +61,7 @@ record Options(String file, String dump, boolean memory, boolean extract, String
                 String name = equals < 0 ? arg : arg.substring(0, equals);
                 String inline = equals < 0 ? null : arg.substring(equals + 1);
                 switch (name) {
-                    case "--file", "--dump", "--output-dir" -> {
+                    case "--file", "--dump", "--output-dir", "--page-size" -> {
                         String value = inline;
                         if (value == null) {
                             if (i + 1 >= args.length) {
@@ -65,10 +72,12 @@ record Options(String file, String dump, boolean memory, boolean extract, String
                         switch (name) {
                             case "--file" -> file = value;
                             case "--dump" -> dump = value;
+                            case "--page-size" -> pageSize = value;
                             default -> outputDir = value;
                         }
                     }
                     case "--memory" -> memory = noValue(name, inline);
+                    case "--ram-only" -> ramOnly = noValue(name, inline);
                     case "--extract" -> extract = noValue(name, inline);
                     case "--debug" -> debug = noValue(name, inline);
                     case "--help" -> help = noValue(name, inline);
@@ -106,7 +115,7 @@ record Options(String file, String dump, boolean memory, boolean extract, String
             }
         }
         if (help || version) {
-            return new Options(file, dump, memory, extract, outputDir, debug, help, version);
+            return new Options(file, dump, memory, extract, outputDir, ramOnly, -1, debug, help, version);
         }
         if (file == null) {
             throw new UsageException("the following arguments are required: -f/--file");
@@ -120,7 +129,29 @@ record Options(String file, String dump, boolean memory, boolean extract, String
         if (outputDir != null && !extract) {
             throw new UsageException("argument -o/--output-dir: only with -x");
         }
-        return new Options(file, dump, memory, extract, outputDir, debug, false, false);
+        if (ramOnly && !extract) {
+            throw new UsageException("argument --ram-only: only with -x");
+        }
+        if (pageSize != null && !ramOnly) {
+            throw new UsageException("argument --page-size: only with --ram-only");
+        }
+        return new Options(file, dump, memory, extract, outputDir, ramOnly, pageSize(pageSize), debug, false, false);
+    }
+
+    private static long pageSize(String text) throws UsageException {
+        if (text == null) {
+            return -1;
+        }
+        try {
+            long value = Long.decode(text);
+            if (Long.bitCount(value) == 1 && value >= 512 && value <= 1 << 20) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("argument --page-size: expected a power of two from 512 to 1048576, found '"
+                + text + "'");
     }
 
     private static boolean noValue(String name, String inline) throws UsageException {

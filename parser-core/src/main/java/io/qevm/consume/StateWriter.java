@@ -32,6 +32,8 @@ public final class StateWriter implements MigrationConsumer {
     /** Output per section id, in first-seen order; a re-started id keeps its place. */
     private final Map<Long, SectionState> sections = new LinkedHashMap<>();
     private final Deque<Map<String, Object>> open = new ArrayDeque<>();
+    private final boolean withMemory;
+    private MigrationReader reader;
 
     private static final class SectionState {
         String name;
@@ -40,12 +42,28 @@ public final class StateWriter implements MigrationConsumer {
 
     /** A writer of {@code -d state}. */
     public StateWriter() {
+        this(false);
+    }
+
+    /**
+     * A writer of {@code -d state}, with each RAM section's {@code "memory"} object when
+     * {@code withMemory} (the reference's {@code -m}). That needs the reader open (and its source
+     * random-access) until {@link #writeTo} has run: pages are read again from the file.
+     */
+    public StateWriter(boolean withMemory) {
+        this.withMemory = withMemory;
     }
 
     @Override
     public void accept(MigrationEvent event, MigrationReader reader) {
+        this.reader = reader;
         switch (event) {
             case SECTION_START -> startSection(reader);
+            case RAM_PAGE, ZERO_PAGE -> {
+                if (withMemory) {
+                    memoryOf(reader).record(reader, event == MigrationEvent.ZERO_PAGE);
+                }
+            }
             case RAM_BLOCK -> ramSizes(reader).put(reader.blockName(), Hex.padded(reader.blockLength(), 16));
             case FIELD -> addField(reader.fieldName(), reader.fieldIndex() >= 0, fieldValue(reader));
             case STRUCT_START -> {
@@ -91,6 +109,9 @@ public final class StateWriter implements MigrationConsumer {
     private Map<String, Object> newRamState() {
         Map<String, Object> ram = new LinkedHashMap<>();
         ram.put("section sizes", new LinkedHashMap<String, Object>());
+        if (withMemory) {
+            ram.put("memory", new MemoryDump());
+        }
         return ram;
     }
 
@@ -98,6 +119,12 @@ public final class StateWriter implements MigrationConsumer {
     private Map<String, Object> ramSizes(MigrationReader reader) {
         SectionState state = sections.get(reader.sectionId());
         return (Map<String, Object>) ((Map<String, Object>) state.value).get("section sizes");
+    }
+
+    @SuppressWarnings("unchecked")
+    private MemoryDump memoryOf(MigrationReader reader) {
+        SectionState state = sections.get(reader.sectionId());
+        return (MemoryDump) ((Map<String, Object>) state.value).get("memory");
     }
 
     @SuppressWarnings("unchecked")
@@ -180,6 +207,7 @@ public final class StateWriter implements MigrationConsumer {
                 }
                 generator.writeEndObject();
             }
+            case MemoryDump memory -> memory.write(generator, reader);
             default -> throw new IllegalStateException("unexpected value " + value.getClass());
         }
     }

@@ -1,0 +1,27 @@
+package io.qevm.consume;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** An output file or directory could not be written; {@link #path()} names it. */
+public final class OutputFileException extends IOException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final transient Path path;
+
+    public OutputFileException(Path path, String problem) {
+        super(problem);
+        this.path = path;
+    }
+
+    public OutputFileException(Path path, IOException cause) {
+        super(cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(), cause);
+        this.path = path;
+    }
+
+    /** The file or directory that could not be written. */
+    public Path path() {
+        return path;
+    }
+}

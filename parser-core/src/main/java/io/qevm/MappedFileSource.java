@@ -17,6 +17,9 @@ final class MappedFileSource implements MigrationSource {
     private final Arena arena;
     private final MemorySegment mapping;
     private final String name;
+    /** Bytes before this offset have been handed back by {@link #release}. */
+    private long released;
+    private static final long RELEASE_GRANULE = 1 << 21;
 
     private MappedFileSource(Arena arena, MemorySegment mapping, String name) {
         this.arena = arena;
@@ -33,7 +36,7 @@ final class MappedFileSource implements MigrationSource {
             long size = channel.size();
             // A zero-length mapping is legal but useless; an empty segment reads the same.
             MemorySegment mapping = size == 0
-                    ? MemorySegment.NULL.reinterpret(0)
+                    ? MemorySegment.ofArray(new byte[0])
                     : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             return new MappedFileSource(arena, mapping, file.toString());
         } catch (IOException | RuntimeException e) {
@@ -45,6 +48,15 @@ final class MappedFileSource implements MigrationSource {
     @Override
     public MemorySegment window(long offset, long minBytes) {
         return mapping.asSlice(Math.min(offset, mapping.byteSize()));
+    }
+
+    @Override
+    public void release(long offset) {
+        long end = Math.min(offset, mapping.byteSize()) & ~(RELEASE_GRANULE - 1);
+        if (end > released) {
+            mapping.asSlice(released, end - released).unload();
+            released = end;
+        }
     }
 
     @Override

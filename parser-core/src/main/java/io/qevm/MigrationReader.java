@@ -227,7 +227,9 @@ public final class MigrationReader implements AutoCloseable {
     private long pageSourceOffset;
     private PageEncoding pageEncoding;
     private int fillByte;
-    private boolean endOfPartPending;
+    private static final long RELEASE_EVERY = 64L << 20;
+    /** The cursor offset past which {@link #releaseBehind()} runs next. */
+    private long releaseAt = RELEASE_EVERY;
     /** Decoded pages (zlib, XBZRLE) are handed out from here. */
     private byte[] pageBuffer;
     private MemorySegment pageBufferSegment;
@@ -253,7 +255,7 @@ public final class MigrationReader implements AutoCloseable {
         this.source = source;
         this.limits = limits;
         this.fileSize = source.size();
-        this.seg = MemorySegment.NULL.reinterpret(0);
+        this.seg = MemorySegment.ofArray(new byte[0]);
         this.streamStart = readFileHeader();
         long describedAt = -1;
         Description parsed = null;
@@ -928,11 +930,8 @@ public final class MigrationReader implements AutoCloseable {
     // ================================================================== RAM
 
     private MigrationEvent nextRamRecord() {
-        if (endOfPartPending) {
-            endOfPartPending = false;
-            mode = Mode.TOP;
-            eventOffset = pos;
-            return MigrationEvent.RECORD_END;
+        if (pos >= releaseAt) {
+            releaseBehind();
         }
         while (true) {
             eventOffset = pos;
@@ -1000,6 +999,16 @@ public final class MigrationReader implements AutoCloseable {
             throw malformed(Messages.pageOutsideBlock(address, block.name, block.length));
         }
         pageAddress = address;
+    }
+
+    /**
+     * Tells the source the bytes behind the cursor are done with, every {@link #RELEASE_EVERY}
+     * bytes: reading a multi-GB dump then keeps a small resident set. Not while a page history
+     * or a consumer may read them again: the hint only unmaps, so later reads still work.
+     */
+    private void releaseBehind() {
+        source.release(pos - RELEASE_EVERY);
+        releaseAt = pos + RELEASE_EVERY;
     }
 
     /** The current page's bytes lie in the file at {@code at}: hand out a view of them. */

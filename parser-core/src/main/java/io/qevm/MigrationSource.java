@@ -37,6 +37,15 @@ public interface MigrationSource extends Closeable {
     String name();
 
     /**
+     * A hint that the reader is done with the bytes before {@code offset} for now: a mapped source
+     * lets the kernel take those pages out of the process's resident set (they stay in the page
+     * cache, and reading them again just maps them again), so that reading a file of many GB
+     * does not grow the process by as much. Sequential sources may drop them. Default: nothing.
+     */
+    default void release(long offset) {
+    }
+
+    /**
      * Maps {@code file} read-only into one segment of any size (no 2 GiB limit). The channel is
      * closed right after mapping; the mapping is released by {@link #close()}.
      *

@@ -1,0 +1,421 @@
+package io.qevm.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+import org.tukaani.xz.XZInputStream;
+
+/**
+ * Runs the CLI in-process over every real sample, with the checks of
+ * {@code ../shared/tools/conformance} (which runs {@code ./qevm} as a process): for each folder
+ * with an {@code expected/} subfolder under the system property {@code qevm.samples},
+ * <ul>
+ *   <li>{@code -d desc}, {@code -d state} and {@code -d state -m} exit 0 and print exactly
+ *       {@code expected/desc.json}, {@code state.json} and {@code state-m.json} (each possibly
+ *       stored as {@code .xz}; a missing file means no check);</li>
+ *   <li>{@code -x}, run in an empty directory, writes exactly the files that
+ *       {@code expected/extract.sha256} lists ({@code sha256  size  path}), nothing more;</li>
+ *   <li>where {@code expected/error} holds a regular expression, all four modes instead exit 1 or
+ *       2 and print one line on stderr that matches it, and no stack trace.</li>
+ * </ul>
+ * A {@code .mig.xz} dump is unpacked once per run, sparsely, as conformance does with
+ * {@code cp --sparse=always}.
+ */
+final class SampleConformanceTest {
+
+    /** What conformance allows one run of ./qevm. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(300);
+
+    /** The three printing modes and the expected file each must reproduce byte for byte. */
+    private static final List<Output> OUTPUTS = List.of(
+            new Output("desc.json", List.of("-d", "desc")),
+            new Output("state.json", List.of("-d", "state")),
+            new Output("state-m.json", List.of("-d", "state", "-m")));
+
+    private static final List<List<String>> ERROR_MODES = List.of(
+            List.of("-d", "desc"), List.of("-d", "state"), List.of("-d", "state", "-m"), List.of("-x"));
+
+    /** Conformance's test for a Java or Python stack trace on stderr. */
+    private static final Pattern STACK_TRACE =
+            Pattern.compile("Exception in thread|^\\s+at [\\w.$]+\\(", Pattern.MULTILINE);
+
+    /** Unpacking granularity: a chunk of this many zero bytes becomes a hole in the file. */
+    private static final int CHUNK = 64 * 1024;
+    private static final byte[] ZEROS = new byte[CHUNK];
+
+    /** How much of a differing line, or of stderr, a failure message shows. */
+    private static final int CLIP = 240;
+
+    @TempDir
+    static Path scratch;
+
+    /** Unpacked copies of .mig.xz dumps, made on first use and kept for the whole run. */
+    private static final Map<Path, Path> unpacked = new HashMap<>();
+
+    private record Output(String file, List<String> mode) {
+    }
+
+    private record Result(int exit, byte[] out, String err) {
+    }
+
+    private record FileSum(String sha256, long size) {
+    }
+
+    @TestFactory
+    Stream<DynamicTest> samples() throws IOException {
+        Path root = Path.of(System.getProperty("qevm.samples", "../src-samples")).toAbsolutePath().normalize();
+        assertTrue(Files.isDirectory(root), "no samples folder at " + root + " (system property qevm.samples)");
+        List<Path> folders = sampleFolders(root);
+        assertFalse(folders.isEmpty(), "no sample folders (with expected/) under " + root);
+        return folders.stream().flatMap(SampleConformanceTest::checks);
+    }
+
+    /** The folder itself when it is one sample, else its subfolders that are samples, by name. */
+    private static List<Path> sampleFolders(Path root) throws IOException {
+        if (Files.isDirectory(root.resolve("expected"))) {
+            return List.of(root);
+        }
+        try (Stream<Path> children = Files.list(root)) {
+            return children.filter(f -> Files.isDirectory(f.resolve("expected"))).sorted().toList();
+        }
+    }
+
+    private static Stream<DynamicTest> checks(Path folder) {
+        String name = folder.getFileName().toString();
+        Path expected = folder.resolve("expected");
+        List<Path> dumps = dumps(folder);
+        if (dumps.size() != 1) {
+            return Stream.of(check(name, () -> fail("expected one dump file, found " + dumps)));
+        }
+        Path dump = dumps.getFirst();
+        Path error = expected.resolve("error");
+        if (Files.exists(error)) {
+            return ERROR_MODES.stream().map(mode -> check(label(name, mode), () -> checkError(dump, mode, error)));
+        }
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Output output : OUTPUTS) {
+            Path want = expectedFile(expected, output.file());
+            if (want != null) {
+                tests.add(check(label(name, output.mode()), () -> checkOutput(dump, output.mode(), want)));
+            }
+        }
+        Path listing = expected.resolve("extract.sha256");
+        if (Files.exists(listing)) {
+            tests.add(check(name + " -x", () -> checkExtract(dump, listing)));
+        }
+        return tests.stream();
+    }
+
+    /**
+     * A test whose failure message starts with its name, since surefire's summary names only a
+     * lambda; an exception (from the CLI or from reading the sample) fails it the same way.
+     */
+    private static DynamicTest check(String label, Executable body) {
+        return dynamicTest(label, () -> {
+            try {
+                body.execute();
+            } catch (AssertionError e) {
+                AssertionError named = new AssertionError(label + ": " + e.getMessage());
+                named.setStackTrace(e.getStackTrace());
+                throw named;
+            } catch (Exception e) {
+                throw new AssertionError(label + ": " + e, e);
+            }
+        });
+    }
+
+    private static List<Path> dumps(Path folder) {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.filter(f -> Stream.of(".mig", ".sav", ".mig.xz").anyMatch(f.getFileName().toString()::endsWith))
+                    .sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** NAME, or NAME.xz when only the compressed form exists; null when neither does. */
+    private static Path expectedFile(Path expected, String name) {
+        Path plain = expected.resolve(name);
+        Path xz = expected.resolve(name + ".xz");
+        return Files.exists(plain) ? plain : Files.exists(xz) ? xz : null;
+    }
+
+    private static String label(String sample, List<String> mode) {
+        return sample + " " + String.join(" ", mode);
+    }
+
+    // the checks
+
+    private static void checkOutput(Path dump, List<String> mode, Path expectedFile) throws IOException {
+        byte[] want = readExpected(expectedFile);
+        Result result = run(Files.createTempDirectory(scratch, "run-"), dump, mode);
+        assertSucceeded(result);
+        String difference = firstDifference(want, result.out());
+        if (difference != null) {
+            fail("output differs from " + expectedFile + "\n" + difference);
+        }
+    }
+
+    private static void checkExtract(Path dump, Path listingFile) throws IOException {
+        Path work = Files.createTempDirectory(scratch, "x-");
+        try {
+            Result result = run(work, dump, List.of("-x"));
+            assertSucceeded(result);
+            List<String> problems = compare(readListing(listingFile), listing(work));
+            if (!problems.isEmpty()) {
+                fail(String.join("; ", problems));
+            }
+        } finally {
+            deleteTree(work); // RAM blocks are 64-256 MiB each: do not keep them until the end of the run
+        }
+    }
+
+    private static void checkError(Path dump, List<String> mode, Path errorFile) throws IOException {
+        String regex = Files.readString(errorFile).strip();
+        Result result = run(Files.createTempDirectory(scratch, "error-"), dump, mode);
+        String err = result.err();
+        if (result.exit() != 1 && result.exit() != 2) {
+            fail("exit code " + result.exit() + ", expected 1 or 2; stderr: " + clip(err));
+        }
+        if (STACK_TRACE.matcher(err).find()) {
+            fail("stack trace on stderr:\n" + clip(err));
+        }
+        List<String> lines = err.lines().filter(line -> !line.isBlank()).toList();
+        if (lines.size() != 1) {
+            fail("expected one line on stderr, got " + lines.size() + ":\n" + clip(err));
+        }
+        if (!Pattern.compile(regex).matcher(lines.getFirst()).find()) {
+            fail("error '" + lines.getFirst() + "' does not match " + regex);
+        }
+    }
+
+    private static void assertSucceeded(Result result) {
+        if (result.exit() != 0) {
+            fail("exit " + result.exit() + ": " + clip(result.err()));
+        }
+    }
+
+    // running the CLI
+
+    private static Result run(Path workDir, Path dump, List<String> mode) throws IOException {
+        String[] args = Stream.concat(Stream.of("-f", plain(dump).toString()), mode.stream()).toArray(String[]::new);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = assertTimeoutPreemptively(TIMEOUT, () -> {
+            try (PrintStream outStream = new PrintStream(out, false, UTF_8);
+                    PrintStream errStream = new PrintStream(err, true, UTF_8)) {
+                return Main.run(workDir, outStream, errStream, args);
+            }
+        }, () -> "qevm " + String.join(" ", args) + " ran longer than " + TIMEOUT.toSeconds() + " s");
+        return new Result(exit, out.toByteArray(), err.toString(UTF_8));
+    }
+
+    /** The dump as a plain file: a .mig.xz dump is unpacked the first time a test asks for it. */
+    private static synchronized Path plain(Path dump) throws IOException {
+        String name = dump.getFileName().toString();
+        if (!name.endsWith(".xz")) {
+            return dump;
+        }
+        Path copy = unpacked.get(dump);
+        if (copy == null) {
+            copy = Files.createTempDirectory(scratch, "dump-").resolve(name.substring(0, name.length() - 3));
+            unpackSparse(dump, copy);
+            unpacked.put(dump, copy);
+        }
+        return copy;
+    }
+
+    /**
+     * Unpacks an xz file as {@code xz -dc | cp --sparse=always} would: an all-zero chunk is not
+     * written but skipped over, leaving a hole, so n-mapped-ram's 140 MB stream takes its 5 MB.
+     */
+    static void unpackSparse(Path xz, Path out) throws IOException {
+        byte[] chunk = new byte[CHUNK];
+        try (InputStream in = new XZInputStream(new BufferedInputStream(Files.newInputStream(xz)));
+                RandomAccessFile file = new RandomAccessFile(out.toFile(), "rw")) {
+            FileChannel channel = file.getChannel();
+            int n;
+            while ((n = in.readNBytes(chunk, 0, CHUNK)) > 0) {
+                if (Arrays.equals(chunk, 0, n, ZEROS, 0, n)) {
+                    channel.position(channel.position() + n);
+                } else {
+                    ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, n);
+                    while (buffer.hasRemaining()) {
+                        channel.write(buffer);
+                    }
+                }
+            }
+            file.setLength(channel.position()); // a trailing hole only counts once the length says so
+        }
+    }
+
+    private static byte[] readExpected(Path file) throws IOException {
+        if (!file.getFileName().toString().endsWith(".xz")) {
+            return Files.readAllBytes(file);
+        }
+        try (InputStream in = new XZInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            return in.readAllBytes();
+        }
+    }
+
+    // comparing output
+
+    /**
+     * Where {@code got} first differs from {@code want}: the line number, the line before it and
+     * both versions of the line (clipped around the first differing byte), as a unified diff with
+     * one line of context would start; null when the two are equal.
+     */
+    static String firstDifference(byte[] want, byte[] got) {
+        int at = Arrays.mismatch(want, got);
+        if (at < 0) {
+            return null;
+        }
+        int start = lineStart(want, at); // the bytes before 'at' are the same in both
+        long lineNumber = 1 + countNewlines(want, start);
+        StringBuilder text = new StringBuilder("first difference at line " + lineNumber + ", byte " + at
+                + " (expected " + want.length + " bytes, got " + got.length + "):\n");
+        if (start > 0) {
+            int previous = lineStart(want, start - 1);
+            text.append(' ').append(clippedLine(want, previous, start - 1)).append('\n');
+        }
+        text.append('-').append(clippedLine(want, start, at)).append('\n');
+        text.append('+').append(clippedLine(got, start, at));
+        return text.toString();
+    }
+
+    private static int lineStart(byte[] bytes, int index) {
+        int i = index;
+        while (i > 0 && bytes[i - 1] != '\n') {
+            i--;
+        }
+        return i;
+    }
+
+    private static long countNewlines(byte[] bytes, int end) {
+        long count = 0;
+        for (int i = 0; i < end; i++) {
+            if (bytes[i] == '\n') {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** The line that starts at {@code start}, at most CLIP bytes of it around {@code focus}. */
+    private static String clippedLine(byte[] bytes, int start, int focus) {
+        if (start >= bytes.length) {
+            return "(end of output)";
+        }
+        int end = start;
+        while (end < bytes.length && bytes[end] != '\n') {
+            end++;
+        }
+        int from = Math.max(start, Math.min(focus, end) - CLIP / 3);
+        int to = Math.min(end, from + CLIP);
+        return (from > start ? "..." : "") + new String(bytes, from, to - from, UTF_8) + (to < end ? "..." : "")
+                + (end == bytes.length ? " (no newline at end)" : "");
+    }
+
+    private static String clip(String text) {
+        return text.length() <= 3 * CLIP ? text : text.substring(0, 3 * CLIP) + "...";
+    }
+
+    // comparing extracted files
+
+    /** expected/extract.sha256: one {@code sha256  size  path} line per file. */
+    private static Map<String, FileSum> readListing(Path file) throws IOException {
+        Map<String, FileSum> files = new TreeMap<>();
+        for (String line : Files.readAllLines(file, UTF_8)) {
+            if (!line.isEmpty()) {
+                String[] parts = line.split("  ", 3);
+                files.put(parts[2], new FileSum(parts[0], Long.parseLong(parts[1])));
+            }
+        }
+        return files;
+    }
+
+    /** Every file under {@code root}, by relative path. */
+    private static Map<String, FileSum> listing(Path root) throws IOException {
+        Map<String, FileSum> files = new TreeMap<>();
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.filter(Files::isRegularFile).toList()) {
+                files.put(root.relativize(path).toString(), new FileSum(sha256(path), Files.size(path)));
+            }
+        }
+        return files;
+    }
+
+    private static List<String> compare(Map<String, FileSum> want, Map<String, FileSum> got) {
+        List<String> problems = new ArrayList<>();
+        TreeSet<String> paths = new TreeSet<>(want.keySet());
+        paths.addAll(got.keySet());
+        for (String path : paths) {
+            FileSum expected = want.get(path);
+            FileSum actual = got.get(path);
+            if (actual == null) {
+                problems.add("missing " + path);
+            } else if (expected == null) {
+                problems.add("unexpected " + path);
+            } else if (!actual.equals(expected)) {
+                problems.add(path + " differs (size " + actual.size() + ", expected " + expected.size() + ")");
+            }
+        }
+        return problems;
+    }
+
+    private static String sha256(Path file) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError("every JDK has SHA-256", e);
+        }
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
+    }
+}

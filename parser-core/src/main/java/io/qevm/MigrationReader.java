@@ -6,6 +6,7 @@ import io.qevm.exc.MigrationReadException;
 import io.qevm.exc.MissingDescriptionException;
 import io.qevm.exc.ReadContext;
 import io.qevm.exc.TruncatedInputException;
+import io.qevm.internal.LongLongMap;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -218,6 +219,9 @@ public final class MigrationReader implements AutoCloseable {
     private long ramPageSize = -1;
     private long ramFlagMask;
     private final List<Block> blocks = new ArrayList<>();
+    private final Map<String, Block> blocksByName = new HashMap<>();
+    /** Block numbers by a hash of their name bytes: pages name blocks without a String. */
+    private final LongLongMap blocksByNameHash = new LongLongMap();
     private Block block;
     private Block lastPageBlock;
     private long blockListRemaining;
@@ -1155,13 +1159,31 @@ public final class MigrationReader implements AutoCloseable {
                 && MemorySegment.mismatch(seg, from, from + length, last.nameBytes, 0, length) < 0) {
             return last;
         }
-        for (Block candidate : blocks) {
+        long number = blocksByNameHash.get(nameHash(seg, from, length), -1);
+        if (number >= 0) {
+            Block candidate = blocks.get((int) number);
             if (candidate.nameBytes.byteSize() == length
                     && MemorySegment.mismatch(seg, from, from + length, candidate.nameBytes, 0, length) < 0) {
                 return candidate;
             }
+            // two names with one hash: rare enough for a search
+            for (Block other : blocks) {
+                if (other.nameBytes.byteSize() == length
+                        && MemorySegment.mismatch(seg, from, from + length, other.nameBytes, 0, length) < 0) {
+                    return other;
+                }
+            }
         }
         throw malformed(Messages.unknownBlock(utf8(at + 1, length)));
+    }
+
+    /** FNV-1a over a name's bytes, as a non-negative key. */
+    private static long nameHash(MemorySegment bytes, long from, long length) {
+        long hash = 0xcbf29ce484222325L;
+        for (long i = 0; i < length; i++) {
+            hash = (hash ^ (bytes.get(ValueLayout.JAVA_BYTE, from + i) & 0xff)) * 0x100000001b3L;
+        }
+        return hash & Long.MAX_VALUE;
     }
 
     /** The next entry of the MEM_SIZE block list (or, when the lengths add up, the record after it). */
@@ -1204,10 +1226,9 @@ public final class MigrationReader implements AutoCloseable {
     }
 
     private Block findOrAddBlock(String name, byte[] nameBytes) {
-        for (Block existing : blocks) {
-            if (existing.name.equals(name)) {
-                return existing;
-            }
+        Block existing = blocksByName.get(name);
+        if (existing != null) {
+            return existing;
         }
         if (blocks.size() >= limits.maxBlocks()) {
             throw new LimitExceededException(Messages.limit("RAM blocks", blocks.size() + 1L, limits.maxBlocks()),
@@ -1215,6 +1236,8 @@ public final class MigrationReader implements AutoCloseable {
         }
         Block added = new Block(blocks.size(), name, nameBytes);
         blocks.add(added);
+        blocksByName.put(name, added);
+        blocksByNameHash.put(nameHash(added.nameBytes, 0, nameBytes.length), added.number, -1);
         return added;
     }
 
@@ -1482,6 +1505,13 @@ public final class MigrationReader implements AutoCloseable {
             return -1;
         }
         MemorySegment tail = window(lowest, fileSize - lowest);
+        long last = fileSize - 1 - lowest;
+        while (last > 0 && Character.isWhitespace(tail.get(ValueLayout.JAVA_BYTE, last))) {
+            last--;
+        }
+        if (tail.get(ValueLayout.JAVA_BYTE, last) != '}') {
+            return -1; // the description is a JSON object at the very end: without '}' there is none
+        }
         for (long at = fileSize - 6; at >= lowest; at--) {
             long i = at - lowest;
             if (tail.get(ValueLayout.JAVA_BYTE, i) == QEMU_VM_VMDESCRIPTION

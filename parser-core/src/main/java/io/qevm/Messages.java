@@ -57,7 +57,7 @@ final class Messages {
 
     static String truncated(String what, long length, long end, boolean atDescription) {
         return "expected " + (length >= 0 ? length + " bytes of " : "") + what + ", found the end of the "
-                + (atDescription ? "stream (the JSON VM description starts" : "file (at") + " byte " + end
+                + (atDescription ? "stream (the JSON VM description starts at" : "file (at") + " byte " + end
                 + ")" + (length < 0 ? " (the length read is negative)" : "");
     }
 
@@ -177,6 +177,10 @@ final class Messages {
 
     static String xbzrleTooLong(int length, long pageSize) {
         return "XBZRLE data of " + length + " bytes exceeds the page size " + pageSize;
+    }
+
+    static String negativeLength(String what, long value) {
+        return "expected a " + what + " below 2^63, found " + Long.toUnsignedString(value);
     }
 
     static String badXbzrle(String problem) {

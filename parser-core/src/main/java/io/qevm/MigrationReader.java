@@ -196,6 +196,8 @@ public final class MigrationReader implements AutoCloseable {
 
     private Mode mode = Mode.TOP;
     private MigrationEvent event;
+    /** The event being read, for error messages: set as soon as it is known, before it is returned. */
+    private MigrationEvent reading;
     private long eventOffset;
 
     // sections
@@ -418,6 +420,7 @@ public final class MigrationReader implements AutoCloseable {
      * @throws MigrationReadException if the stream is truncated, malformed or over a limit
      */
     public MigrationEvent next() {
+        reading = null;
         return event = switch (mode) {
             case TOP -> nextRecord();
             case RAM -> nextRamRecord();
@@ -728,12 +731,16 @@ public final class MigrationReader implements AutoCloseable {
                 return MigrationEvent.EOF;
             }
             case QEMU_VM_SECTION_START, QEMU_VM_SECTION_FULL -> {
+                reading = MigrationEvent.SECTION_START;
                 return startSection(type == QEMU_VM_SECTION_START ? RecordType.START : RecordType.FULL);
             }
             case QEMU_VM_SECTION_PART, QEMU_VM_SECTION_END -> {
+                reading = MigrationEvent.SECTION_START;
                 return continueSection(type == QEMU_VM_SECTION_PART ? RecordType.PART : RecordType.END);
             }
             case QEMU_VM_SECTION_FOOTER -> {
+                reading = MigrationEvent.FOOTER;
+                section = sections.get(lastSectionId);
                 long id = u32();
                 if (lastSectionId < 0) {
                     throw malformed(Messages.footerWithoutSection(id));
@@ -741,14 +748,15 @@ public final class MigrationReader implements AutoCloseable {
                 if (id != lastSectionId) {
                     throw malformed(Messages.footerMismatch(id, lastSectionId));
                 }
-                section = sections.get(id);
                 return MigrationEvent.FOOTER;
             }
             case QEMU_VM_CONFIGURATION -> {
+                reading = MigrationEvent.CONFIGURATION;
                 readConfiguration();
                 return MigrationEvent.CONFIGURATION;
             }
             case QEMU_VM_COMMAND -> {
+                reading = MigrationEvent.COMMAND;
                 readCommand();
                 return MigrationEvent.COMMAND;
             }
@@ -909,14 +917,14 @@ public final class MigrationReader implements AutoCloseable {
     private void readCommand() {
         commandType = u16();
         commandPayloadLength = u16();
-        commandPayloadOffset = pos;
-        take(commandPayloadLength, "command payload");
         if (commandType < 1 || commandType > MIG_CMD_MAX) {
             throw malformed(Messages.unknownCommand(commandType));
         }
         if (commandType == MIG_CMD_PACKAGED) {
             throw malformed(Messages.packagedUnsupported());
         }
+        commandPayloadOffset = pos;
+        take(commandPayloadLength, "command payload");
         int expected = switch (commandType) {
             case MIG_CMD_PING -> 4;
             case MIG_CMD_POSTCOPY_ADVISE -> commandPayloadLength == 0 ? 0 : 16;
@@ -945,12 +953,14 @@ public final class MigrationReader implements AutoCloseable {
             int kind = flags & ~RAM_SAVE_FLAG_CONTINUE;
             switch (kind) {
                 case RAM_SAVE_FLAG_PAGE -> {
+                    reading = MigrationEvent.RAM_PAGE;
                     pageOf(flags, address);
                     long at = take(ramPageSize, "page");
                     inFilePage(at, PageEncoding.RAW);
                     return MigrationEvent.RAM_PAGE;
                 }
                 case RAM_SAVE_FLAG_ZERO -> {
+                    reading = MigrationEvent.ZERO_PAGE;
                     pageOf(flags, address);
                     fillByte = u8();
                     if (history != null) {
@@ -959,11 +969,13 @@ public final class MigrationReader implements AutoCloseable {
                     return MigrationEvent.ZERO_PAGE;
                 }
                 case RAM_SAVE_FLAG_XBZRLE -> {
+                    reading = MigrationEvent.RAM_PAGE;
                     pageOf(flags, address);
                     readXbzrlePage();
                     return MigrationEvent.RAM_PAGE;
                 }
                 case RAM_SAVE_FLAG_COMPRESS_PAGE -> {
+                    reading = MigrationEvent.RAM_PAGE;
                     pageOf(flags, address);
                     readCompressedPage();
                     return MigrationEvent.RAM_PAGE;
@@ -999,7 +1011,7 @@ public final class MigrationReader implements AutoCloseable {
             lastPageBlock = blockNamedAtCursor();
         }
         block = lastPageBlock;
-        if (address > block.length - ramPageSize) {
+        if (address < 0 || address > block.length - ramPageSize) {
             throw malformed(Messages.pageOutsideBlock(address, block.name, block.length));
         }
         pageAddress = address;
@@ -1193,6 +1205,7 @@ public final class MigrationReader implements AutoCloseable {
             return nextRamRecord();
         }
         eventOffset = pos;
+        reading = MigrationEvent.RAM_BLOCK;
         int length = u8();
         if (length == 0) {
             throw malformed(Messages.blockListShort(blockListRemaining));
@@ -1273,7 +1286,7 @@ public final class MigrationReader implements AutoCloseable {
         if (bitmapOffset < 0 || pagesOffset < 0 || bitmapOffset > fileSize - bitmapBytes
                 || pagesOffset > fileSize - entry.length) {
             throw new TruncatedInputException(Messages.mappedRamOutsideFile(entry.name, bitmapOffset, pagesOffset,
-                    fileSize), new ReadContext(headerAt, pos, section.name, section.id, "RAM_BLOCK"));
+                    fileSize), new ReadContext(headerAt, fileSize, section.name, section.id, "RAM_BLOCK"));
         }
         mappedPageCount = pages;
         mode = Mode.MAPPED_PAGES;
@@ -1330,6 +1343,9 @@ public final class MigrationReader implements AutoCloseable {
         long doneAt = -1;
         while (true) {
             long recordAt = pos;
+            if (doneAt >= 0 && pos + 8 > streamEnd) {
+                return; // DONE ended the part, and too little is left for another record
+            }
             long header = u64();
             int flags = (int) (header & 0xfff);
             if ((flags & STATTR_FLAG_ERROR) != 0) {
@@ -1341,6 +1357,9 @@ public final class MigrationReader implements AutoCloseable {
                 return;
             } else if ((flags & STATTR_FLAG_MORE) != 0) {
                 long count = u64();
+                if (count < 0) {
+                    throw malformed(Messages.negativeLength("storage attribute count", count));
+                }
                 take(count, "storage attributes");
             } else if (doneAt >= 0) {
                 pos = recordAt; // DONE ended the part; this record belongs to the next one
@@ -1375,6 +1394,7 @@ public final class MigrationReader implements AutoCloseable {
 
     private MigrationEvent nextField() {
         eventOffset = pos;
+        reading = MigrationEvent.FIELD;
         Frame frame = frames[depth - 1];
         Description.Struct struct = frame.struct;
         if (frame.field < struct.fields().length) {
@@ -1394,6 +1414,7 @@ public final class MigrationReader implements AutoCloseable {
         }
         if (frame.subsection < struct.subsections().length) {
             Description.Struct expected = struct.subsections()[frame.subsection++];
+            reading = MigrationEvent.SUBSECTION;
             int marker = u8();
             if (marker != QEMU_VM_SUBSECTION) {
                 throw malformed(Messages.subsectionMissing(expected.vmsdName(), marker));
@@ -1500,7 +1521,20 @@ public final class MigrationReader implements AutoCloseable {
      * back from the end; returns its offset or -1.
      */
     private long locateDescription() {
-        long lowest = Math.max(streamStart + 8, fileSize - 5L - limits.maxDescriptionBytes());
+        long found = scanForDescription(Math.max(streamStart + 8, fileSize - 5L - limits.maxDescriptionBytes()));
+        if (found < 0 && fileSize - 5L - limits.maxDescriptionBytes() > streamStart + 8) {
+            // not within the limit: say so if one lies further back, rather than "none"
+            long beyond = scanForDescription(streamStart + 8);
+            if (beyond >= 0) {
+                throw new LimitExceededException(Messages.limit("bytes in the JSON VM description",
+                        fileSize - beyond - 5, limits.maxDescriptionBytes()), ReadContext.at(beyond));
+            }
+        }
+        return found;
+    }
+
+    /** The VMDESCRIPTION record at or after {@code lowest} whose JSON ends the file, or -1. */
+    private long scanForDescription(long lowest) {
         if (fileSize - 5 < lowest) {
             return -1;
         }
@@ -1613,7 +1647,7 @@ public final class MigrationReader implements AutoCloseable {
         }
         throw new TruncatedInputException(Messages.truncated(what, length, end, end == descriptionOffset),
                 new ReadContext(eventOffset, end, section == null ? null : section.name,
-                        section == null ? -1 : section.id, event == null ? null : event.name()));
+                        section == null ? -1 : section.id, reading == null ? null : reading.name()));
     }
 
     /**
@@ -1679,7 +1713,7 @@ public final class MigrationReader implements AutoCloseable {
 
     private ReadContext context() {
         return new ReadContext(eventOffset, pos, section == null ? null : section.name,
-                section == null ? -1 : section.id, event == null ? null : event.name());
+                section == null ? -1 : section.id, reading == null ? null : reading.name());
     }
 
     private MalformedStreamException malformed(String problem) {

@@ -154,7 +154,15 @@ final class DescriptionParser {
                 throw new LimitExceededException(Messages.limit("fields in the description", fieldCount - 1L,
                         limits.maxFieldsPerDescription()), here());
             }
-            fields.add(readField(depth));
+            Description.Field field = readField(depth);
+            Description.Field previous = fields.isEmpty() ? null : fields.getLast();
+            if (!field.hasIndex() && previous != null && previous.hasIndex() && previous.name().equals(field.name())) {
+                // QEMU 9.1+ splits an array around null pointers into entries of one name, and
+                // 10.2 gives every one but the last an index: the last is the next element
+                field = new Description.Field(field.name(), field.type(), field.kind(), field.size(), field.count(),
+                        true, previous.index() + previous.count(), field.struct());
+            }
+            fields.add(field);
         }
         return fields.toArray(new Description.Field[0]);
     }

@@ -112,7 +112,7 @@ final class Messages {
 
     static String noPageSize() {
         return "RAM section found but the page size is unknown (no page_size in the description, no"
-                + " target-page-bits in the configuration)";
+                + " target-page-bits in the configuration): give it (qevm --page-size N)";
     }
 
     static String badPageSize(long pageSize) {

@@ -58,11 +58,13 @@ import java.util.zip.Inflater;
  *   <tr><td>ZERO_PAGE</td><td>{@link #blockName()}, {@link #pageAddress()}, {@link #pageSize()},
  *       {@link #fillByte()}</td></tr>
  *   <tr><td>FIELD</td><td>{@link #fieldName()}, {@link #fieldType()}, {@link #fieldKind()},
- *       {@link #fieldIndex()}, {@link #fieldBytes()}, {@link #fieldLongValue()},
+ *       {@link #fieldIndex()}, {@link #fieldSize()}, {@link #fieldBytes()}, {@link #fieldLongValue()},
  *       {@link #fieldBigIntegerValue()}, {@link #fieldBooleanValue()}, {@link #fieldStringValue()}</td></tr>
  *   <tr><td>STRUCT_START</td><td>{@link #fieldName()}, {@link #fieldType()}, {@link #fieldKind()},
  *       {@link #fieldIndex()}</td></tr>
  *   <tr><td>SUBSECTION</td><td>{@link #subsectionName()}, {@link #subsectionVersion()}</td></tr>
+ *   <tr><td>STRUCT_END, SUBSECTION_END, RECORD_END</td><td>the section accessors only: a consumer
+ *       that needs the names of what ends keeps its own stack</td></tr>
  * </table>
  *
  * <p>Errors are unchecked {@link MigrationReadException}s naming the byte offset; after one, the
@@ -255,6 +257,10 @@ public final class MigrationReader implements AutoCloseable {
     private long valueOffset;
     private long valueLength;
     private String subsectionName;
+    private long emptyValues;
+    /** Whether the RAM section's END record has been read: all of RAM is known. */
+    private boolean ramComplete;
+    private long deviceStateSkippedAt = -1;
     private long subsectionVersion;
 
     private MigrationReader(MigrationSource source, ReadLimits limits, boolean requireDescription) {
@@ -326,6 +332,33 @@ public final class MigrationReader implements AutoCloseable {
             source.close();
             throw e;
         }
+    }
+
+    /**
+     * Opens a migration file to read its RAM even when it has no JSON description (saved with
+     * {@code suppress-vmdesc=on}). Without one, device sections cannot be decoded: the reader
+     * returns {@link MigrationEvent#EOF} at the first one after RAM is complete (see
+     * {@link #deviceStateSkippedAt()}) and fails at one before. The page size comes from the
+     * description, else the CONFIGURATION record, else {@link #setPageSize}.
+     *
+     * @throws IOException if the file cannot be opened or mapped
+     */
+    public static MigrationReader openRamOnly(Path file) throws IOException {
+        MigrationSource source = MigrationSource.mapped(file);
+        try {
+            return new MigrationReader(source, ReadLimits.DEFAULT, false);
+        } catch (RuntimeException e) {
+            source.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Where reading stopped at a device section it could not decode (a stream without a JSON
+     * description, read for its RAM), or -1 when it did not.
+     */
+    public long deviceStateSkippedAt() {
+        return deviceStateSkippedAt;
     }
 
     /**
@@ -639,6 +672,12 @@ public final class MigrationReader implements AutoCloseable {
         return fieldIndex;
     }
 
+    /** How many bytes the field's value takes in the stream (a capability: its name's). */
+    public long fieldSize() {
+        require(MigrationEvent.FIELD);
+        return valueLength;
+    }
+
     /** The field's raw bytes, a view (for a capability, the name without its length byte). */
     public MemorySegment fieldBytes() {
         require(MigrationEvent.FIELD);
@@ -771,6 +810,11 @@ public final class MigrationReader implements AutoCloseable {
         long instanceId = u32();
         long version = u32();
         Section started = newSection(id, name, instanceId, version);
+        if (started == null) {
+            deviceStateSkippedAt = eventOffset;
+            mode = Mode.DONE;
+            return MigrationEvent.EOF;
+        }
         sections.put(id, started);
         return enterSection(started, type);
     }
@@ -802,6 +846,9 @@ public final class MigrationReader implements AutoCloseable {
             }
         }
         if (description == null) {
+            if (ramComplete) {
+                return null; // RAM-only reading: device state from here on cannot be decoded
+            }
             throw new MissingDescriptionException(Messages.deviceWithoutDescription(name, instanceId),
                     new ReadContext(eventOffset, pos, name, id, "SECTION_START"));
         }
@@ -860,6 +907,10 @@ public final class MigrationReader implements AutoCloseable {
             readDescribedConfiguration();
         } else {
             long length = u32();
+            if (length > limits.maxNameBytes()) {
+                throw new LimitExceededException(Messages.limit("bytes in the machine name", length,
+                        limits.maxNameBytes()), context());
+            }
             machineName = utf8(take(length, "machine name"), (int) length);
             while (peekU8() == QEMU_VM_SUBSECTION) {
                 long at = pos;
@@ -870,6 +921,10 @@ public final class MigrationReader implements AutoCloseable {
                     case "configuration/target-page-bits" -> targetPageBits = (int) u32();
                     case "configuration/capabilities" -> {
                         long count = u32();
+                        if (count > limits.maxCapabilities()) {
+                            throw new LimitExceededException(Messages.limit("capabilities", count,
+                                    limits.maxCapabilities()), context());
+                        }
                         for (long i = 0; i < count; i++) {
                             capabilities.add(shortString());
                         }
@@ -900,6 +955,10 @@ public final class MigrationReader implements AutoCloseable {
                 subsection = subsectionName;
             } else if (e == MigrationEvent.FIELD) {
                 if (field.kind() == FieldKind.CAPABILITY) {
+                    if (capabilities.size() >= limits.maxCapabilities()) {
+                        throw new LimitExceededException(Messages.limit("capabilities", capabilities.size() + 1L,
+                                limits.maxCapabilities()), context());
+                    }
                     capabilities.add(utf8(valueOffset, (int) valueLength));
                 } else if (depth == 1 && field.name().equals("name")) {
                     machineName = utf8(valueOffset, (int) valueLength);
@@ -990,6 +1049,7 @@ public final class MigrationReader implements AutoCloseable {
                 }
                 case RAM_SAVE_FLAG_EOS -> {
                     mode = Mode.TOP;
+                    ramComplete |= recordType == RecordType.END;
                     return MigrationEvent.RECORD_END;
                 }
                 case RAM_SAVE_FLAG_MULTIFD_FLUSH -> {
@@ -1406,10 +1466,14 @@ public final class MigrationReader implements AutoCloseable {
             }
             field = current;
             if (current.kind() == FieldKind.STRUCT) {
+                countEmptyValue();
                 pushFrame(current.struct(), MigrationEvent.STRUCT_END);
                 return MigrationEvent.STRUCT_START;
             }
             readValue(current);
+            if (valueLength == 0) {
+                countEmptyValue();
+            }
             return MigrationEvent.FIELD;
         }
         if (frame.subsection < struct.subsections().length) {
@@ -1429,6 +1493,17 @@ public final class MigrationReader implements AutoCloseable {
             mode = Mode.TOP;
         }
         return frame.closeEvent;
+    }
+
+    /**
+     * Values that take no bytes are the one thing the file's size does not bound: a description
+     * could make a record of five bytes stand for billions of them.
+     */
+    private void countEmptyValue() {
+        if (++emptyValues > limits.maxEmptyValues()) {
+            throw new LimitExceededException(Messages.limit("field values of no bytes", emptyValues,
+                    limits.maxEmptyValues()), context());
+        }
     }
 
     private void readValue(Description.Field current) {
@@ -1454,6 +1529,10 @@ public final class MigrationReader implements AutoCloseable {
                     throw malformed(Messages.badFieldSize(current.name(), current.type(), current.size()));
                 }
             }
+        }
+        if (current.size() > limits.maxFieldBytes()) {
+            throw new LimitExceededException(Messages.limit("bytes in field '" + current.name() + "'",
+                    current.size(), limits.maxFieldBytes()), context());
         }
         valueLength = current.size();
         valueOffset = pos;

@@ -19,6 +19,10 @@ public final class ReadLimits {
     private final int maxFieldsPerDescription;
     private final int maxBlocks;
     private final int maxCompressedPageBytes;
+    private final int maxNameBytes;
+    private final int maxCapabilities;
+    private final int maxFieldBytes;
+    private final int maxEmptyValues;
 
     private ReadLimits(Builder b) {
         this.maxDescriptionBytes = b.maxDescriptionBytes;
@@ -27,6 +31,10 @@ public final class ReadLimits {
         this.maxFieldsPerDescription = b.maxFieldsPerDescription;
         this.maxBlocks = b.maxBlocks;
         this.maxCompressedPageBytes = b.maxCompressedPageBytes;
+        this.maxNameBytes = b.maxNameBytes;
+        this.maxCapabilities = b.maxCapabilities;
+        this.maxFieldBytes = b.maxFieldBytes;
+        this.maxEmptyValues = b.maxEmptyValues;
     }
 
     public static Builder builder() {
@@ -63,6 +71,32 @@ public final class ReadLimits {
         return maxCompressedPageBytes;
     }
 
+    /** Longest machine name in the CONFIGURATION record, a u32 length (default 4096). */
+    public int maxNameBytes() {
+        return maxNameBytes;
+    }
+
+    /** Most capabilities in the CONFIGURATION record (default 1024; QEMU has a few dozen). */
+    public int maxCapabilities() {
+        return maxCapabilities;
+    }
+
+    /**
+     * Largest device field value, a {@code size} of the JSON description (default 256 MiB; the
+     * largest real ones, video memory buffers, are a few MiB). Consumers format values in memory.
+     */
+    public int maxFieldBytes() {
+        return maxFieldBytes;
+    }
+
+    /**
+     * Most field values that take no bytes of the stream (zero-sized fields, struct boundaries) in
+     * the whole stream (default 16 Mi): the one kind of event the file's size does not bound.
+     */
+    public int maxEmptyValues() {
+        return maxEmptyValues;
+    }
+
     /** Builds {@link ReadLimits}; every value must be positive. */
     public static final class Builder {
         private int maxDescriptionBytes = 64 << 20;
@@ -71,8 +105,32 @@ public final class ReadLimits {
         private int maxFieldsPerDescription = 4 << 20;
         private int maxBlocks = 65536;
         private int maxCompressedPageBytes = 1 << 20;
+        private int maxNameBytes = 4096;
+        private int maxCapabilities = 1024;
+        private int maxFieldBytes = 256 << 20;
+        private int maxEmptyValues = 16 << 20;
 
         private Builder() {
+        }
+
+        public Builder maxNameBytes(int value) {
+            this.maxNameBytes = positive(value);
+            return this;
+        }
+
+        public Builder maxCapabilities(int value) {
+            this.maxCapabilities = positive(value);
+            return this;
+        }
+
+        public Builder maxFieldBytes(int value) {
+            this.maxFieldBytes = positive(value);
+            return this;
+        }
+
+        public Builder maxEmptyValues(int value) {
+            this.maxEmptyValues = positive(value);
+            return this;
         }
 
         public Builder maxDescriptionBytes(int value) {

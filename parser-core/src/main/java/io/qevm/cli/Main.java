@@ -1,17 +1,12 @@
 package io.qevm.cli;
 
-import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
-import io.qevm.MigrationSource;
-import io.qevm.ReadLimits;
-import io.qevm.RecordType;
 import io.qevm.consume.DescriptionWriter;
 import io.qevm.consume.MigrationConsumer;
 import io.qevm.consume.OutputFileException;
 import io.qevm.consume.PageExtractor;
 import io.qevm.consume.StateWriter;
 import io.qevm.exc.MigrationReadException;
-import io.qevm.exc.MissingDescriptionException;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -129,17 +124,11 @@ public final class Main {
         if (!options.ramOnly()) {
             return MigrationReader.open(file);
         }
-        MigrationSource source = MigrationSource.mapped(file);
-        try {
-            MigrationReader reader = MigrationReader.of(source, ReadLimits.DEFAULT, false);
-            if (options.pageSize() > 0 && reader.ramPageSize() < 0) {
-                reader.setPageSize(options.pageSize());
-            }
-            return reader;
-        } catch (RuntimeException e) {
-            source.close();
-            throw e;
+        MigrationReader reader = MigrationReader.openRamOnly(file);
+        if (options.pageSize() > 0 && reader.ramPageSize() < 0) {
+            reader.setPageSize(options.pageSize());
         }
+        return reader;
     }
 
     /**
@@ -166,7 +155,7 @@ public final class Main {
                     state.writeTo(json, false);
                 }
             } else {
-                driveRamOnly(reader, extractor, progress);
+                MigrationConsumer.drive(reader, extractor, progress);
             }
             extractor.commit();
             if (!described) {
@@ -175,32 +164,6 @@ public final class Main {
             }
             return OK;
         }
-    }
-
-    /**
-     * Without a description, device sections cannot be read: RAM is complete once its END record
-     * has been read, and the first device section after it ends the extraction.
-     */
-    private static void driveRamOnly(MigrationReader reader, MigrationConsumer... consumers) throws IOException {
-        boolean ramComplete = false;
-        MigrationEvent event;
-        do {
-            try {
-                event = reader.next();
-            } catch (MissingDescriptionException e) {
-                if (!ramComplete) {
-                    throw e;
-                }
-                event = MigrationEvent.EOF;
-            }
-            if (event == MigrationEvent.RECORD_END && reader.recordType() == RecordType.END
-                    && reader.sectionName().equals("ram")) {
-                ramComplete = true;
-            }
-            for (MigrationConsumer consumer : consumers) {
-                consumer.accept(event, reader);
-            }
-        } while (event != MigrationEvent.EOF);
     }
 
     private static String reason(Throwable e) {

@@ -4,7 +4,6 @@ import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.math.BigInteger;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -65,7 +64,7 @@ public final class StateWriter implements MigrationConsumer {
                 }
             }
             case RAM_BLOCK -> ramSizes(reader).put(reader.blockName(), Hex.padded(reader.blockLength(), 16));
-            case FIELD -> addField(reader.fieldName(), reader.fieldIndex() >= 0, fieldValue(reader));
+            case FIELD -> addField(reader.fieldName(), reader.fieldIndex() >= 0, ReferenceFormat.fieldValue(reader));
             case STRUCT_START -> {
                 Map<String, Object> struct = new LinkedHashMap<>();
                 addField(reader.fieldName(), reader.fieldIndex() >= 0, struct);
@@ -138,30 +137,6 @@ public final class StateWriter implements MigrationConsumer {
         } else {
             target.put(name, new ArrayList<>(List.of(seen, value)));
         }
-    }
-
-    /** A field's value as the reference's VMSDField classes print it. */
-    private static Object fieldValue(MigrationReader reader) {
-        return switch (reader.fieldKind()) {
-            case BOOL -> reader.fieldBooleanValue();
-            case NULLPTR -> "nullptr";
-            case CAPABILITY -> reader.fieldStringValue();
-            case SIGNED, UNSIGNED -> integer(reader);
-            default -> Hex.bytes(reader.fieldBytes());
-        };
-    }
-
-    private static String integer(MigrationReader reader) {
-        int size = (int) reader.fieldBytes().byteSize();
-        if (size <= 8) {
-            long value = reader.fieldLongValue();
-            String hex = Hex.padded(value, size * 2);
-            return reader.fieldKind() == io.qevm.FieldKind.SIGNED && value < 0 ? hex + " (" + value + ")" : hex;
-        }
-        BigInteger value = reader.fieldBigIntegerValue();
-        String digits = (value.signum() < 0 ? value.add(BigInteger.ONE.shiftLeft(size * 8)) : value).toString(16);
-        String hex = "0x" + "0".repeat(Math.max(0, size * 2 - digits.length())) + digits;
-        return value.signum() < 0 ? hex + " (" + value + ")" : hex;
     }
 
     /**

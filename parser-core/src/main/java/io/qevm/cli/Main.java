@@ -93,7 +93,7 @@ public final class Main {
             debug(options, err, e);
             return BAD_INPUT;
         } catch (OutOfMemoryError e) {
-            err.println("qevm: " + options.file() + ": out of memory (raise -Xmx via JAVA_OPTS)");
+            err.println("qevm: " + options.file() + ": out of memory (give the JVM more with QEVM_JAVA_OPTS=-Xmx8g)");
             return BAD_INPUT;
         } catch (RuntimeException | StackOverflowError e) {
             err.println("qevm: " + options.file() + ": internal error: " + e

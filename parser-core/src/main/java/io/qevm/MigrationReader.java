@@ -1536,7 +1536,10 @@ public final class MigrationReader implements AutoCloseable {
         }
         valueLength = current.size();
         valueOffset = pos;
-        take(valueLength, "field '" + current.name() + "'");
+        if (pos + valueLength > segEnd) {
+            fill(valueLength, "field '" + current.name() + "'"); // the name is spelled only on failure
+        }
+        pos += valueLength;
         if (current.kind() == FieldKind.NULLPTR && seg.get(ValueLayout.JAVA_BYTE, valueOffset - segBase) != '0') {
             throw malformed(Messages.badNullptr(current.name(), seg.get(ValueLayout.JAVA_BYTE, valueOffset - segBase)));
         }

@@ -1,0 +1,2 @@
+/** JMH benchmarks of the consumers: {@link io.qevm.consume.StateWriterBench}. */
+package io.qevm.consume;

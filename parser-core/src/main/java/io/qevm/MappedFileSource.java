@@ -17,8 +17,6 @@ final class MappedFileSource implements MigrationSource {
     private final Arena arena;
     private final MemorySegment mapping;
     private final String name;
-    /** Bytes before this offset have been handed back by {@link #release}. */
-    private long released;
     private static final long RELEASE_GRANULE = 1 << 21;
 
     private MappedFileSource(Arena arena, MemorySegment mapping, String name) {
@@ -51,11 +49,12 @@ final class MappedFileSource implements MigrationSource {
     }
 
     @Override
-    public void release(long offset) {
-        long end = Math.min(offset, mapping.byteSize()) & ~(RELEASE_GRANULE - 1);
-        if (end > released) {
-            mapping.asSlice(released, end - released).unload();
-            released = end;
+    public void release(long from, long to) {
+        // whole 2 MiB granules only: a partly used one may hold what the reader still needs
+        long start = Math.max(0, (from + RELEASE_GRANULE - 1) & ~(RELEASE_GRANULE - 1));
+        long end = Math.min(to, mapping.byteSize()) & ~(RELEASE_GRANULE - 1);
+        if (end > start) {
+            mapping.asSlice(start, end - start).unload();
         }
     }
 

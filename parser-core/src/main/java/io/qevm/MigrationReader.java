@@ -238,6 +238,9 @@ public final class MigrationReader implements AutoCloseable {
     private static final long RELEASE_EVERY = 64L << 20;
     /** The cursor offset past which {@link #releaseBehind()} runs next. */
     private long releaseAt = RELEASE_EVERY;
+    private long releasedUpTo;
+    /** Bytes handed out by {@link #bytesAt} since the mapping was last released. */
+    private long bytesAtSinceRelease;
     /** Decoded pages (zlib, XBZRLE) are handed out from here. */
     private byte[] pageBuffer;
     private MemorySegment pageBufferSegment;
@@ -639,6 +642,13 @@ public final class MigrationReader implements AutoCloseable {
         }
         if (offset < 0 || length < 0 || offset > fileSize - length) {
             throw new IllegalArgumentException("range " + offset + "+" + length + " outside the file");
+        }
+        // consumers reading pages again (-m) go through the whole file in no set order: hand
+        // the mapping back every so often, or the resident set grows to the file's size
+        bytesAtSinceRelease += length;
+        if (bytesAtSinceRelease > RELEASE_EVERY) {
+            bytesAtSinceRelease = 0;
+            source.release(0, fileSize);
         }
         return window(offset, length).asSlice(0, length);
     }
@@ -1083,7 +1093,8 @@ public final class MigrationReader implements AutoCloseable {
      * or a consumer may read them again: the hint only unmaps, so later reads still work.
      */
     private void releaseBehind() {
-        source.release(pos - RELEASE_EVERY);
+        source.release(releasedUpTo, pos - RELEASE_EVERY);
+        releasedUpTo = Math.max(releasedUpTo, pos - RELEASE_EVERY);
         releaseAt = pos + RELEASE_EVERY;
     }
 

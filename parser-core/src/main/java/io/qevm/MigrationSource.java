@@ -37,12 +37,12 @@ public interface MigrationSource extends Closeable {
     String name();
 
     /**
-     * A hint that the reader is done with the bytes before {@code offset} for now: a mapped source
-     * lets the kernel take those pages out of the process's resident set (they stay in the page
-     * cache, and reading them again just maps them again), so that reading a file of many GB
-     * does not grow the process by as much. Sequential sources may drop them. Default: nothing.
+     * A hint that the reader is done with the bytes [from, to) for now: a mapped source lets the
+     * kernel take those pages out of the process's resident set (they stay in the page cache,
+     * and reading them again maps them again), so that reading a file of many GB does not grow
+     * the process by as much. Sequential sources may ignore it. Default: nothing.
      */
-    default void release(long offset) {
+    default void release(long from, long to) {
     }
 
     /**

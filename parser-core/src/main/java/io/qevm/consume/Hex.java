@@ -29,6 +29,22 @@ final class Hex {
         return new String(out);
     }
 
+    /**
+     * Writes {@code data} as {@link #bytes} does into {@code out} (at least {@code 3 * size - 1}
+     * chars), returning the length: for callers that reuse one buffer over many pages.
+     */
+    static int bytesInto(MemorySegment data, long offset, int length, char[] out) {
+        for (int i = 0, j = 0; i < length; i++, j += 3) {
+            int b = data.get(ValueLayout.JAVA_BYTE, offset + i) & 0xff;
+            out[j] = DIGITS[b >>> 4];
+            out[j + 1] = DIGITS[b & 0xf];
+            if (i + 1 < length) {
+                out[j + 2] = ' ';
+            }
+        }
+        return length == 0 ? 0 : length * 3 - 1;
+    }
+
     /** {@code value}'s low {@code digits * 4} bits as Python's {@code '0x%0<digits>x'}. */
     static String padded(long value, int digits) {
         char[] out = new char[digits + 2];

@@ -89,6 +89,7 @@ final class MemoryDump {
     void write(JsonGenerator generator, MigrationReader reader) {
         generator.writeStartObject();
         long pageSize = reader.ramPageSize();
+        char[] hex = new char[(int) pageSize * 3];
         for (int i = 0; i < count; i++) {
             long key = keys[i];
             long address = (key & ((1L << 40) - 1)) * pageSize;
@@ -97,12 +98,16 @@ final class MemoryDump {
             long value = location & ~KIND_MASK;
             if ((location & KIND_MASK) == FILL) {
                 // the reference reads the fill byte signed: 0xff prints as "-1"
-                generator.writeString("Filled with 0x" + String.format("%02x", (int) (byte) value));
-            } else if ((location & KIND_MASK) == IN_FILE) {
-                generator.writeString(Hex.bytes(reader.bytesAt(value, pageSize)));
+                int fill = (byte) value;
+                generator.writeString("Filled with 0x"
+                        + (fill < 0 ? "-" + Integer.toHexString(-fill) : String.format("%02x", fill)));
             } else {
-                generator.writeString(Hex.bytes(MemorySegment.ofArray(copies.array((int) value))
-                        .asSlice(copies.offset((int) value), pageSize)));
+                // one char buffer for every page: a String per page would be 24 KiB of garbage each
+                int length = (location & KIND_MASK) == IN_FILE
+                        ? Hex.bytesInto(reader.bytesAt(value, pageSize), 0, (int) pageSize, hex)
+                        : Hex.bytesInto(MemorySegment.ofArray(copies.array((int) value)),
+                                copies.offset((int) value), (int) pageSize, hex);
+                generator.writeString(hex, 0, length);
             }
         }
         generator.writeEndObject();

@@ -145,7 +145,7 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
         file.markSeen(address / size);
         if (reader.pageSourceOffset() >= 0) {
             // the bytes stay valid in the source after next(): gather them into one write
-            if (runFile != file || runNext != address || runCount == RUN_PAGES) {
+            if (runCount == 0 || runFile != file || runNext != address || runCount == RUN_PAGES) {
                 flushRun();
                 runFile = file;
                 runStart = address;
@@ -185,15 +185,16 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
         try {
             FileChannel channel = runFile.channel;
             channel.position(runStart);
-            long remaining = runNext - runStart;
-            while (remaining > 0) {
-                remaining -= channel.write(runBuffers, 0, runCount);
+            // a gathering write may stop short: go on until the last buffer is drained
+            while (runBuffers[runCount - 1].hasRemaining()) {
+                channel.write(runBuffers, 0, runCount);
             }
         } catch (IOException e) {
             throw new OutputFileException(runFile.path, e);
         } finally {
             java.util.Arrays.fill(runBuffers, 0, runCount, null);
             runCount = 0;
+            runFile = null;
         }
     }
 

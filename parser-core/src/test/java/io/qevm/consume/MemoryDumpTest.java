@@ -1,0 +1,196 @@
+package io.qevm.consume;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.qevm.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.StringJoiner;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code -d state -m}: the "memory" object of the RAM section has one key
+ * {@code "<block> (0x%016x)"} per page, in the order pages were first seen, each with the value
+ * of the page's last copy, whatever the encodings of the copies before it.
+ *
+ * <p>The expected outputs were produced once by running
+ * {@code python3 ../shared/reference/analyze-migration-fixed.py -f FILE -d state -m} on the very
+ * bytes these tests build (written to a file); the reference prints a page as its bytes in hex,
+ * which {@link #hex} rebuilds, so the text below spells the page contents by name. Its sha256 is
+ * kept as well, to tie the text to what the script printed.
+ */
+final class MemoryDumpTest {
+
+    private static final int PAGE = 4096;
+
+    @TempDir
+    Path scratch;
+
+    /**
+     * Pages of pc.ram sent as: 0 data then zero; 1 zero then data; 2 data twice; 3 data then an
+     * XBZRLE delta; 4 a delta (on zeros) then zero; 5 zlib then two deltas; and a page of a
+     * second block between them and at the end, over START, PART and END records.
+     */
+    static byte[] mixedStream() {
+        return RamStreams.start(PAGE, "pc.ram", 6L * PAGE, "/rom@etc/t", 2L * PAGE)
+                .page(0, "pc.ram", RamStreams.filled(PAGE, 0x11))
+                .zero(PAGE, null, 0)
+                .page(2L * PAGE, null, RamStreams.filled(PAGE, 0x33))
+                .page(PAGE, "/rom@etc/t", RamStreams.filled(PAGE, 0x99))
+                .page(3L * PAGE, "pc.ram", RamStreams.filled(PAGE, 0x03))
+                .xbzrle(4L * PAGE, null, new byte[] {0, 4, 'a', 'b', 'c', 'd'})
+                .compressed(5L * PAGE, null, RamStreams.filled(PAGE, 0x05))
+                .endRecord()
+                .part()
+                .zero(0, "pc.ram", 0)
+                .page(PAGE, null, RamStreams.filled(PAGE, 0x22))
+                .page(2L * PAGE, null, RamStreams.filled(PAGE, 0x44))
+                .xbzrle(3L * PAGE, null, new byte[] {10, 2, (byte) 0xde, (byte) 0xad})
+                .zero(4L * PAGE, null, 0)
+                .xbzrle(5L * PAGE, null, new byte[] {0, 1, 0x50})
+                .endRecord()
+                .end()
+                .xbzrle(5L * PAGE, "pc.ram", new byte[] {0x7f, 1, 0x51})
+                .zero(0, "/rom@etc/t", 0)
+                .endRecord()
+                .finish()
+                .toByteArray();
+    }
+
+    @Test
+    void lastCopyWinsInFirstSeenOrder() throws IOException {
+        byte[] page3 = RamStreams.filled(PAGE, 0x03);
+        page3[10] = (byte) 0xde;
+        page3[11] = (byte) 0xad;
+        byte[] page5 = RamStreams.filled(PAGE, 0x05);
+        page5[0] = 0x50;
+        page5[127] = 0x51;
+        String expected = """
+                {
+                    "ram (2)": {
+                        "section sizes": {
+                            "pc.ram": "0x0000000000006000",
+                            "/rom@etc/t": "0x0000000000002000"
+                        },
+                        "memory": {
+                            "pc.ram (0x0000000000000000)": "Filled with 0x00",
+                            "pc.ram (0x0000000000001000)": "HEX_22",
+                            "pc.ram (0x0000000000002000)": "HEX_44",
+                            "/rom@etc/t (0x0000000000001000)": "HEX_99",
+                            "pc.ram (0x0000000000003000)": "HEX_3",
+                            "pc.ram (0x0000000000004000)": "Filled with 0x00",
+                            "pc.ram (0x0000000000005000)": "HEX_5",
+                            "/rom@etc/t (0x0000000000000000)": "Filled with 0x00"
+                        }
+                    }
+                }
+                """
+                .replace("HEX_22", hex(RamStreams.filled(PAGE, 0x22)))
+                .replace("HEX_44", hex(RamStreams.filled(PAGE, 0x44)))
+                .replace("HEX_99", hex(RamStreams.filled(PAGE, 0x99)))
+                .replace("HEX_3", hex(page3))
+                .replace("HEX_5", hex(page5));
+        String output = stateM(mixedStream());
+        assertEquals(expected, output);
+        assertEquals("01d5af046d42ba198b10039222ef110cff4bf31091aa92f0cbbae5b1a2358f97", sha256(output),
+                "the sha256 of what analyze-migration-fixed.py printed");
+    }
+
+    /**
+     * The reference reads the fill byte as a signed 8-bit value and prints it with
+     * {@code 'Filled with 0x%02x'}: 0x7f prints as {@code 0x7f}, 0xff as {@code 0x-1}, 0x80 as
+     * {@code 0x-80}. Fill bytes other than 0 are never seen in practice; the output is the
+     * reference's all the same.
+     */
+    @Test
+    void fillBytesPrintAsTheReferencePrintsThem() throws IOException {
+        byte[] stream = RamStreams.start(PAGE, "pc.ram", 4L * PAGE)
+                .zero(0, "pc.ram", 0x7f)
+                .zero(PAGE, null, 0xff)
+                .zero(2L * PAGE, null, 0x80)
+                .page(3L * PAGE, null, RamStreams.filled(PAGE, 1))
+                .zero(3L * PAGE, null, 0x01)
+                .endRecord()
+                .finish()
+                .toByteArray();
+        String expected = """
+                {
+                    "ram (2)": {
+                        "section sizes": {
+                            "pc.ram": "0x0000000000004000"
+                        },
+                        "memory": {
+                            "pc.ram (0x0000000000000000)": "Filled with 0x7f",
+                            "pc.ram (0x0000000000001000)": "Filled with 0x-1",
+                            "pc.ram (0x0000000000002000)": "Filled with 0x-80",
+                            "pc.ram (0x0000000000003000)": "Filled with 0x01"
+                        }
+                    }
+                }
+                """;
+        assertEquals(expected, stateM(stream));
+    }
+
+    /** Without -m, the same stream prints the section sizes alone. */
+    @Test
+    void withoutMemoryOnlySizes() throws IOException {
+        String expected = """
+                {
+                    "ram (2)": {
+                        "section sizes": {
+                            "pc.ram": "0x0000000000006000",
+                            "/rom@etc/t": "0x0000000000002000"
+                        }
+                    }
+                }
+                """;
+        assertEquals(expected, run(mixedStream(), "-d", "state"));
+    }
+
+    private String stateM(byte[] stream) throws IOException {
+        return run(stream, "-d", "state", "-m");
+    }
+
+    private String run(byte[] stream, String... mode) throws IOException {
+        Path file = Files.createTempFile(scratch, "stream-", ".mig");
+        Files.write(file, stream);
+        String[] args = new String[mode.length + 2];
+        args[0] = "-f";
+        args[1] = file.toString();
+        System.arraycopy(mode, 0, args, 2, mode.length);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit;
+        try (PrintStream o = new PrintStream(out, false, UTF_8); PrintStream e = new PrintStream(err, true, UTF_8)) {
+            exit = Main.run(scratch, o, e, args);
+        }
+        assertEquals(0, exit, () -> "exit code; stderr: " + err.toString(UTF_8));
+        assertEquals("", err.toString(UTF_8), "stderr");
+        return out.toString(UTF_8);
+    }
+
+    /** A page as the reference prints it: {@code " ".join("{0:02x}".format(c) for c in data)}. */
+    static String hex(byte[] page) {
+        StringJoiner text = new StringJoiner(" ");
+        for (byte b : page) {
+            text.add(String.format("%02x", b & 0xff));
+        }
+        return text.toString();
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -50,8 +50,9 @@ final class MappedFileSource implements MigrationSource {
 
     @Override
     public void release(long from, long to) {
-        // whole 2 MiB granules only: a partly used one may hold what the reader still needs
-        long start = Math.max(0, (from + RELEASE_GRANULE - 1) & ~(RELEASE_GRANULE - 1));
+        // whole 2 MiB granules, rounded down at both ends: the granule holding `to` may still be
+        // in use, and the one holding `from` is where the previous call stopped
+        long start = Math.max(0, from) & ~(RELEASE_GRANULE - 1);
         long end = Math.min(to, mapping.byteSize()) & ~(RELEASE_GRANULE - 1);
         if (end > start) {
             mapping.asSlice(start, end - start).unload();

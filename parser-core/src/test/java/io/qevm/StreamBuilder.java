@@ -22,49 +22,49 @@ import java.util.StringJoiner;
  *         .toByteArray();
  * }</pre>
  */
-final class StreamBuilder {
+public final class StreamBuilder {
 
     // migration/savevm.c
-    static final int QEMU_VM_FILE_MAGIC = 0x5145564d;
-    static final int QEMU_VM_FILE_VERSION = 3;
-    static final int QEMU_VM_EOF = 0x00;
-    static final int QEMU_VM_SECTION_START = 0x01;
-    static final int QEMU_VM_SECTION_PART = 0x02;
-    static final int QEMU_VM_SECTION_END = 0x03;
-    static final int QEMU_VM_SECTION_FULL = 0x04;
-    static final int QEMU_VM_SUBSECTION = 0x05;
-    static final int QEMU_VM_VMDESCRIPTION = 0x06;
-    static final int QEMU_VM_CONFIGURATION = 0x07;
-    static final int QEMU_VM_COMMAND = 0x08;
-    static final int QEMU_VM_SECTION_FOOTER = 0x7e;
+    public static final int QEMU_VM_FILE_MAGIC = 0x5145564d;
+    public static final int QEMU_VM_FILE_VERSION = 3;
+    public static final int QEMU_VM_EOF = 0x00;
+    public static final int QEMU_VM_SECTION_START = 0x01;
+    public static final int QEMU_VM_SECTION_PART = 0x02;
+    public static final int QEMU_VM_SECTION_END = 0x03;
+    public static final int QEMU_VM_SECTION_FULL = 0x04;
+    public static final int QEMU_VM_SUBSECTION = 0x05;
+    public static final int QEMU_VM_VMDESCRIPTION = 0x06;
+    public static final int QEMU_VM_CONFIGURATION = 0x07;
+    public static final int QEMU_VM_COMMAND = 0x08;
+    public static final int QEMU_VM_SECTION_FOOTER = 0x7e;
 
     // migration/savevm.c enum qemu_vm_cmd
-    static final int MIG_CMD_OPEN_RETURN_PATH = 1;
-    static final int MIG_CMD_PING = 2;
-    static final int MIG_CMD_POSTCOPY_ADVISE = 3;
-    static final int MIG_CMD_PACKAGED = 7;
-    static final int MIG_CMD_SWITCHOVER_START = 11;
+    public static final int MIG_CMD_OPEN_RETURN_PATH = 1;
+    public static final int MIG_CMD_PING = 2;
+    public static final int MIG_CMD_POSTCOPY_ADVISE = 3;
+    public static final int MIG_CMD_PACKAGED = 7;
+    public static final int MIG_CMD_SWITCHOVER_START = 11;
 
     // migration/ram.c
-    static final int RAM_SAVE_FLAG_ZERO = 0x002;
-    static final int RAM_SAVE_FLAG_MEM_SIZE = 0x004;
-    static final int RAM_SAVE_FLAG_PAGE = 0x008;
-    static final int RAM_SAVE_FLAG_EOS = 0x010;
-    static final int RAM_SAVE_FLAG_CONTINUE = 0x020;
-    static final int RAM_SAVE_FLAG_XBZRLE = 0x040;
-    static final int RAM_SAVE_FLAG_HOOK = 0x080;
-    static final int RAM_SAVE_FLAG_COMPRESS_PAGE = 0x100;
-    static final int RAM_SAVE_FLAG_MULTIFD_FLUSH = 0x200;
-    static final int ENCODING_FLAG_XBZRLE = 0x1;
+    public static final int RAM_SAVE_FLAG_ZERO = 0x002;
+    public static final int RAM_SAVE_FLAG_MEM_SIZE = 0x004;
+    public static final int RAM_SAVE_FLAG_PAGE = 0x008;
+    public static final int RAM_SAVE_FLAG_EOS = 0x010;
+    public static final int RAM_SAVE_FLAG_CONTINUE = 0x020;
+    public static final int RAM_SAVE_FLAG_XBZRLE = 0x040;
+    public static final int RAM_SAVE_FLAG_HOOK = 0x080;
+    public static final int RAM_SAVE_FLAG_COMPRESS_PAGE = 0x100;
+    public static final int RAM_SAVE_FLAG_MULTIFD_FLUSH = 0x200;
+    public static final int ENCODING_FLAG_XBZRLE = 0x1;
 
     // hw/s390x/s390-stattrib.c
-    static final int STATTR_FLAG_EOS = 0x01;
-    static final int STATTR_FLAG_MORE = 0x02;
-    static final int STATTR_FLAG_DONE = 0x08;
+    public static final int STATTR_FLAG_EOS = 0x01;
+    public static final int STATTR_FLAG_MORE = 0x02;
+    public static final int STATTR_FLAG_DONE = 0x08;
 
     // libvirt src/qemu/qemu_saveimage.h: QEMU_SAVE_MAGIC, QEMU_SAVE_VERSION
     static final String LIBVIRT_MAGIC = "LibvirtQemudSave";
-    static final int LIBVIRT_HEADER_BYTES = 92;
+    public static final int LIBVIRT_HEADER_BYTES = 92;
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
@@ -72,29 +72,29 @@ final class StreamBuilder {
     }
 
     /** Nothing written yet: for a bad file header, or a libvirt header first. */
-    static StreamBuilder empty() {
+    public static StreamBuilder empty() {
         return new StreamBuilder();
     }
 
     /** The file header written: QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION. */
-    static StreamBuilder stream() {
+    public static StreamBuilder stream() {
         return empty().header();
     }
 
     /** A libvirt save header (little-endian, raw format) with {@code xml}, then the file header. */
-    static StreamBuilder libvirt(String xml) {
+    public static StreamBuilder libvirt(String xml) {
         return empty().libvirtHeader(xml.getBytes(StandardCharsets.UTF_8), ByteOrder.LITTLE_ENDIAN, 0).header();
     }
 
     // ------------------------------------------------------------------ container
 
     /** QEMU_VM_FILE_MAGIC (0x5145564d, 'QEVM') and QEMU_VM_FILE_VERSION (3). */
-    StreamBuilder header() {
+    public StreamBuilder header() {
         return header(QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION);
     }
 
     /** A file header with the given magic and version (for bad headers). */
-    StreamBuilder header(int magic, int version) {
+    public StreamBuilder header(int magic, int version) {
         return u32(magic).u32(version);
     }
 
@@ -103,7 +103,7 @@ final class StreamBuilder {
      * data_len, u32 was_running 1, u32 format, u32 cookieOffset 0, 14 unused u32, all in
      * {@code order}; then {@code xml} (data_len bytes).
      */
-    StreamBuilder libvirtHeader(byte[] xml, ByteOrder order, int format) {
+    public StreamBuilder libvirtHeader(byte[] xml, ByteOrder order, int format) {
         ByteBuffer header = ByteBuffer.allocate(LIBVIRT_HEADER_BYTES).order(order);
         header.put(LIBVIRT_MAGIC.getBytes(StandardCharsets.US_ASCII));
         header.putInt(2).putInt(xml.length).putInt(1).putInt(format).putInt(0);
@@ -111,12 +111,12 @@ final class StreamBuilder {
     }
 
     /** QEMU_VM_EOF: the device state ends. */
-    StreamBuilder eof() {
+    public StreamBuilder eof() {
         return u8(QEMU_VM_EOF);
     }
 
     /** QEMU_VM_VMDESCRIPTION: u32 length + the JSON text (UTF-8). */
-    StreamBuilder description(String json) {
+    public StreamBuilder description(String json) {
         byte[] text = json.getBytes(StandardCharsets.UTF_8);
         return u8(QEMU_VM_VMDESCRIPTION).u32(text.length).bytes(text);
     }
@@ -124,18 +124,18 @@ final class StreamBuilder {
     // ------------------------------------------------------------------ CONFIGURATION
 
     /** QEMU_VM_CONFIGURATION: u32 length + machine name (vmstate_configuration's len and name). */
-    StreamBuilder configuration(String machine) {
+    public StreamBuilder configuration(String machine) {
         byte[] name = machine.getBytes(StandardCharsets.UTF_8);
         return u8(QEMU_VM_CONFIGURATION).u32(name.length).bytes(name);
     }
 
     /** Subsection configuration/target-page-bits (version 1): u32 bits. */
-    StreamBuilder targetPageBits(int bits) {
+    public StreamBuilder targetPageBits(int bits) {
         return subsection("configuration/target-page-bits", 1).u32(bits);
     }
 
     /** Subsection configuration/capabilities (version 1): u32 count, then count x (u8 len + name). */
-    StreamBuilder capabilities(String... names) {
+    public StreamBuilder capabilities(String... names) {
         subsection("configuration/capabilities", 1).u32(names.length);
         for (String name : names) {
             str8(name);
@@ -144,7 +144,7 @@ final class StreamBuilder {
     }
 
     /** Subsection configuration/uuid (version 1): 16 bytes. */
-    StreamBuilder uuid(byte[] uuid) {
+    public StreamBuilder uuid(byte[] uuid) {
         if (uuid.length != 16) {
             throw new IllegalArgumentException("a uuid has 16 bytes");
         }
@@ -154,32 +154,32 @@ final class StreamBuilder {
     // ------------------------------------------------------------------ sections
 
     /** QEMU_VM_SECTION_START: u32 section_id, u8 len + idstr, u32 instance_id, u32 version_id. */
-    StreamBuilder sectionStart(long id, String idstr, long instanceId, long version) {
+    public StreamBuilder sectionStart(long id, String idstr, long instanceId, long version) {
         return u8(QEMU_VM_SECTION_START).sectionHeader(id, idstr, instanceId, version);
     }
 
     /** QEMU_VM_SECTION_FULL: as START, for a whole device state. */
-    StreamBuilder sectionFull(long id, String idstr, long instanceId, long version) {
+    public StreamBuilder sectionFull(long id, String idstr, long instanceId, long version) {
         return u8(QEMU_VM_SECTION_FULL).sectionHeader(id, idstr, instanceId, version);
     }
 
     /** QEMU_VM_SECTION_PART: u32 section_id. */
-    StreamBuilder sectionPart(long id) {
+    public StreamBuilder sectionPart(long id) {
         return u8(QEMU_VM_SECTION_PART).u32(id);
     }
 
     /** QEMU_VM_SECTION_END: u32 section_id. */
-    StreamBuilder sectionEnd(long id) {
+    public StreamBuilder sectionEnd(long id) {
         return u8(QEMU_VM_SECTION_END).u32(id);
     }
 
     /** QEMU_VM_SECTION_FOOTER: u32 section_id. */
-    StreamBuilder footer(long id) {
+    public StreamBuilder footer(long id) {
         return u8(QEMU_VM_SECTION_FOOTER).u32(id);
     }
 
     /** QEMU_VM_SUBSECTION inside a device: u8 len + name, u32 version_id. */
-    StreamBuilder subsection(String name, long version) {
+    public StreamBuilder subsection(String name, long version) {
         return u8(QEMU_VM_SUBSECTION).str8(name).u32(version);
     }
 
@@ -190,27 +190,27 @@ final class StreamBuilder {
     // ------------------------------------------------------------------ COMMAND
 
     /** QEMU_VM_COMMAND: u16 command, u16 length, payload. */
-    StreamBuilder command(int command, byte[] payload) {
+    public StreamBuilder command(int command, byte[] payload) {
         return u8(QEMU_VM_COMMAND).u16(command).u16(payload.length).bytes(payload);
     }
 
     /** MIG_CMD_SWITCHOVER_START (11), no payload. */
-    StreamBuilder switchoverStart() {
+    public StreamBuilder switchoverStart() {
         return command(MIG_CMD_SWITCHOVER_START, new byte[0]);
     }
 
     /** MIG_CMD_OPEN_RETURN_PATH (1), no payload. */
-    StreamBuilder openReturnPath() {
+    public StreamBuilder openReturnPath() {
         return command(MIG_CMD_OPEN_RETURN_PATH, new byte[0]);
     }
 
     /** MIG_CMD_PING (2): u32 value. */
-    StreamBuilder ping(int value) {
+    public StreamBuilder ping(int value) {
         return command(MIG_CMD_PING, ByteBuffer.allocate(4).putInt(value).array());
     }
 
     /** MIG_CMD_POSTCOPY_ADVISE (3): u64 OR of all RAM block page sizes, u64 target page size. */
-    StreamBuilder postcopyAdvise(long blockPageSizes, long targetPageSize) {
+    public StreamBuilder postcopyAdvise(long blockPageSizes, long targetPageSize) {
         return command(MIG_CMD_POSTCOPY_ADVISE,
                 ByteBuffer.allocate(16).putLong(blockPageSizes).putLong(targetPageSize).array());
     }
@@ -221,7 +221,7 @@ final class StreamBuilder {
      * A RAM record's u64 (page-aligned {@code address} | {@code flags}) and, unless {@code block}
      * is null, u8 len + idstr; a null block sets RAM_SAVE_FLAG_CONTINUE instead.
      */
-    StreamBuilder ramHeader(long address, int flags, String block) {
+    public StreamBuilder ramHeader(long address, int flags, String block) {
         if (block == null) {
             return u64(address | flags | RAM_SAVE_FLAG_CONTINUE);
         }
@@ -229,33 +229,33 @@ final class StreamBuilder {
     }
 
     /** RAM_SAVE_FLAG_ZERO: [idstr] u8 fill byte. A null block writes CONTINUE. */
-    StreamBuilder zeroPage(long address, String block, int fill) {
+    public StreamBuilder zeroPage(long address, String block, int fill) {
         return ramHeader(address, RAM_SAVE_FLAG_ZERO, block).u8(fill);
     }
 
     /** RAM_SAVE_FLAG_PAGE: [idstr] the page's bytes. A null block writes CONTINUE. */
-    StreamBuilder page(long address, String block, byte[] data) {
+    public StreamBuilder page(long address, String block, byte[] data) {
         return ramHeader(address, RAM_SAVE_FLAG_PAGE, block).bytes(data);
     }
 
     /** RAM_SAVE_FLAG_XBZRLE: [idstr] u8 ENCODING_FLAG_XBZRLE, u16 len, the encoded delta. */
-    StreamBuilder xbzrlePage(long address, String block, byte[] encoded) {
+    public StreamBuilder xbzrlePage(long address, String block, byte[] encoded) {
         return ramHeader(address, RAM_SAVE_FLAG_XBZRLE, block).u8(ENCODING_FLAG_XBZRLE).u16(encoded.length)
                 .bytes(encoded);
     }
 
     /** RAM_SAVE_FLAG_COMPRESS_PAGE: [idstr] u32 len, len bytes of zlib data. */
-    StreamBuilder compressedPage(long address, String block, byte[] zlib) {
+    public StreamBuilder compressedPage(long address, String block, byte[] zlib) {
         return ramHeader(address, RAM_SAVE_FLAG_COMPRESS_PAGE, block).u32(zlib.length).bytes(zlib);
     }
 
     /** RAM_SAVE_FLAG_MEM_SIZE: u64 total bytes of all blocks | flag; the block entries follow. */
-    StreamBuilder memSize(long total) {
+    public StreamBuilder memSize(long total) {
         return u64(total | RAM_SAVE_FLAG_MEM_SIZE);
     }
 
     /** One entry of the MEM_SIZE block list: u8 len + idstr, u64 used_length. */
-    StreamBuilder block(String name, long usedLength) {
+    public StreamBuilder block(String name, long usedLength) {
         return str8(name).u64(usedLength);
     }
 
@@ -263,12 +263,12 @@ final class StreamBuilder {
      * After a block's used_length, with postcopy-ram, for a block whose page size differs from
      * the target's (migration/ram.c ram_save_setup): u64 page size.
      */
-    StreamBuilder blockPageSize(long pageSize) {
+    public StreamBuilder blockPageSize(long pageSize) {
         return u64(pageSize);
     }
 
     /** After a block's used_length (and page size), with x-ignore-shared: u64 mr_addr. */
-    StreamBuilder mrAddr(long mrAddr) {
+    public StreamBuilder mrAddr(long mrAddr) {
         return u64(mrAddr);
     }
 
@@ -276,46 +276,46 @@ final class StreamBuilder {
      * MappedRamHeader (migration/ram.c, mapped-ram): u32 version 1, u64 page_size, u64
      * bitmap_offset, u64 pages_offset (offsets absolute in the file).
      */
-    StreamBuilder mappedRamHeader(long pageSize, long bitmapOffset, long pagesOffset) {
+    public StreamBuilder mappedRamHeader(long pageSize, long bitmapOffset, long pagesOffset) {
         return u32(1).u64(pageSize).u64(bitmapOffset).u64(pagesOffset);
     }
 
     /** RAM_SAVE_FLAG_EOS: this part of the RAM section ends. */
-    StreamBuilder eos() {
+    public StreamBuilder eos() {
         return u64(RAM_SAVE_FLAG_EOS);
     }
 
     /** RAM_SAVE_FLAG_MULTIFD_FLUSH: a multifd synchronisation point, no payload. */
-    StreamBuilder multifdFlush() {
+    public StreamBuilder multifdFlush() {
         return u64(RAM_SAVE_FLAG_MULTIFD_FLUSH);
     }
 
     // ------------------------------------------------------------------ raw values
 
-    StreamBuilder u8(int value) {
+    public StreamBuilder u8(int value) {
         out.write(value);
         return this;
     }
 
-    StreamBuilder u16(int value) {
+    public StreamBuilder u16(int value) {
         return u8(value >>> 8).u8(value);
     }
 
-    StreamBuilder u32(long value) {
+    public StreamBuilder u32(long value) {
         return u16((int) (value >>> 16) & 0xffff).u16((int) value & 0xffff);
     }
 
-    StreamBuilder u64(long value) {
+    public StreamBuilder u64(long value) {
         return u32(value >>> 32).u32(value & 0xffffffffL);
     }
 
     /** A little-endian u64 (a mapped-ram bitmap word on x86-64). */
-    StreamBuilder u64le(long value) {
+    public StreamBuilder u64le(long value) {
         return bytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array());
     }
 
     /** u8 length + the UTF-8 bytes of {@code text} (idstrs, block and subsection names). */
-    StreamBuilder str8(String text) {
+    public StreamBuilder str8(String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         if (bytes.length > 255) {
             throw new IllegalArgumentException("longer than 255 bytes: " + text);
@@ -323,12 +323,12 @@ final class StreamBuilder {
         return u8(bytes.length).bytes(bytes);
     }
 
-    StreamBuilder bytes(byte[] bytes) {
+    public StreamBuilder bytes(byte[] bytes) {
         out.writeBytes(bytes);
         return this;
     }
 
-    StreamBuilder bytes(int... values) {
+    public StreamBuilder bytes(int... values) {
         for (int value : values) {
             u8(value);
         }
@@ -336,33 +336,33 @@ final class StreamBuilder {
     }
 
     /** {@code count} zero bytes. */
-    StreamBuilder zeros(int count) {
+    public StreamBuilder zeros(int count) {
         return bytes(new byte[count]);
     }
 
     /** Offset of the next byte written. */
-    long position() {
+    public long position() {
         return out.size();
     }
 
-    byte[] toByteArray() {
+    public byte[] toByteArray() {
         return out.toByteArray();
     }
 
     /** The first {@code length} bytes: the stream cut short. */
-    byte[] cut(long length) {
+    public byte[] cut(long length) {
         return Arrays.copyOf(out.toByteArray(), (int) length);
     }
 
     /** A page of {@code size} bytes filled with {@code fill}. */
-    static byte[] filled(int size, int fill) {
+    public static byte[] filled(int size, int fill) {
         byte[] page = new byte[size];
         Arrays.fill(page, (byte) fill);
         return page;
     }
 
     /** A page of {@code size} bytes counting up from {@code seed}, so that pages differ. */
-    static byte[] pattern(int size, int seed) {
+    public static byte[] pattern(int size, int seed) {
         byte[] page = new byte[size];
         for (int i = 0; i < size; i++) {
             page[i] = (byte) (seed + i * 7);

@@ -29,6 +29,10 @@ final class MappedFileSource implements MigrationSource {
         if (Files.isDirectory(file)) {
             throw new IOException("is a directory");
         }
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            // a FIFO or device would block in open() or cannot be mapped: say so instead
+            throw new IOException("not a regular file (the input is mapped: save a pipe to a file first)");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();

@@ -200,6 +200,13 @@ final class Messages {
                 + produced + " " + pageSize + " bytes";
     }
 
+    static String mappedRamLayout(String block, long headerEnd, long bitmapOffset, long bitmapBytes,
+                                  long pagesOffset) {
+        return "expected mapped-ram block '" + block + "' to have its bitmap after its header (at or past "
+                + hex(headerEnd) + ") and its pages after the " + bitmapBytes + "-byte bitmap, found bitmap at "
+                + hex(bitmapOffset) + " and pages at " + hex(pagesOffset);
+    }
+
     static String mappedRamVersion(long version) {
         return "expected MappedRamHeader version 1, found " + version;
     }

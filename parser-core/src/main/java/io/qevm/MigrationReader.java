@@ -106,6 +106,8 @@ public final class MigrationReader implements AutoCloseable {
     private static final int RAM_SAVE_FLAG_MULTIFD_FLUSH = 0x200;
     private static final int ENCODING_FLAG_XBZRLE = 0x1;
     private static final int MAPPED_RAM_HEADER_VERSION = 1;
+    /** Page numbers take 40 bits of the keys that track pages (4 PiB of 4 KiB pages a block). */
+    static final long MAX_PAGES_PER_BLOCK = 1L << 40;
 
     // hw/s390x/s390-stattrib.c
     private static final int STATTR_FLAG_EOS = 0x01;
@@ -1193,6 +1195,10 @@ public final class MigrationReader implements AutoCloseable {
         if (problem != null) {
             throw malformed(Messages.badXbzrle(problem));
         }
+        if (history.decodedPages() >= limits.maxDecodedPages() && !history.isDecoded(key)) {
+            throw new LimitExceededException(Messages.limit("pages kept decoded for XBZRLE",
+                    history.decodedPages() + 1L, limits.maxDecodedPages()), context());
+        }
         int slot = history.slotFor(key);
         System.arraycopy(pageBuffer, 0, history.slotArray(slot), history.slotOffset(slot), pageBuffer.length);
         decodedPage(PageEncoding.XBZRLE);
@@ -1292,6 +1298,10 @@ public final class MigrationReader implements AutoCloseable {
             throw malformed(Messages.blockListOverrun(name, usedLength, blockListRemaining));
         }
         blockListRemaining -= usedLength;
+        if (usedLength / ramPageSize >= MAX_PAGES_PER_BLOCK) {
+            throw new LimitExceededException(Messages.limit("pages in RAM block '" + name + "'",
+                    usedLength / ramPageSize, MAX_PAGES_PER_BLOCK - 1), context());
+        }
         if (postcopyPageSizes >= 0 && postcopyPageSizes != ramPageSize) {
             long candidate = peekU64();
             // blocks on pages larger than the target's carry their page size (ram.c ram_save_setup)
@@ -1354,6 +1364,11 @@ public final class MigrationReader implements AutoCloseable {
         }
         long pages = entry.length / ramPageSize;
         long bitmapBytes = (pages + 63) / 64 * 8;
+        if (bitmapOffset < pos || pagesOffset < bitmapOffset + bitmapBytes) {
+            // QEMU lays out header, bitmap, pages, in that order: anything else could send the
+            // cursor back over what it has read, for ever
+            throw malformed(Messages.mappedRamLayout(entry.name, pos, bitmapOffset, bitmapBytes, pagesOffset));
+        }
         if (bitmapOffset < 0 || pagesOffset < 0 || bitmapOffset > fileSize - bitmapBytes
                 || pagesOffset > fileSize - entry.length) {
             throw new TruncatedInputException(Messages.mappedRamOutsideFile(entry.name, bitmapOffset, pagesOffset,

@@ -22,6 +22,7 @@ final class PageHistory {
 
     private final LongLongMap locations = new LongLongMap();
     private final PageSlots slots;
+    private int decodedPages;
 
     PageHistory(int pageSize) {
         this.slots = new PageSlots(pageSize);
@@ -52,6 +53,7 @@ final class PageHistory {
         long previous = locations.put(key, location, FILL);
         if (kind(previous) == DECODED && kind(location) != DECODED) {
             slots.free((int) value(previous));
+            decodedPages--;
         }
     }
 
@@ -63,7 +65,18 @@ final class PageHistory {
         }
         int slot = slots.allocate();
         put(key, DECODED | slot);
+        decodedPages++;
         return slot;
+    }
+
+    /** Whether {@code key}'s last copy is kept decoded here. */
+    boolean isDecoded(long key) {
+        return kind(get(key)) == DECODED;
+    }
+
+    /** How many pages are kept decoded. */
+    int decodedPages() {
+        return decodedPages;
     }
 
     byte[] slotArray(int slot) {

@@ -23,6 +23,7 @@ public final class ReadLimits {
     private final int maxCapabilities;
     private final int maxFieldBytes;
     private final int maxEmptyValues;
+    private final int maxDecodedPages;
 
     private ReadLimits(Builder b) {
         this.maxDescriptionBytes = b.maxDescriptionBytes;
@@ -35,6 +36,7 @@ public final class ReadLimits {
         this.maxCapabilities = b.maxCapabilities;
         this.maxFieldBytes = b.maxFieldBytes;
         this.maxEmptyValues = b.maxEmptyValues;
+        this.maxDecodedPages = b.maxDecodedPages;
     }
 
     public static Builder builder() {
@@ -91,10 +93,20 @@ public final class ReadLimits {
 
     /**
      * Most field values that take no bytes of the stream (zero-sized fields, struct boundaries) in
-     * the whole stream (default 16 Mi): the one kind of event the file's size does not bound.
+     * the whole stream (default 1 Mi; the real samples have at most 12,302 struct starts): the one
+     * kind of event the file's size does not bound.
      */
     public int maxEmptyValues() {
         return maxEmptyValues;
+    }
+
+    /**
+     * Most pages whose last copy is an XBZRLE delta, kept decoded in memory to apply the next
+     * delta to (default 256 Ki pages: 1 GiB of 4 KiB pages). A record of a dozen bytes can make
+     * the reader keep a page: this bounds what a small file can make it hold.
+     */
+    public int maxDecodedPages() {
+        return maxDecodedPages;
     }
 
     /** Builds {@link ReadLimits}; every value must be positive. */
@@ -108,7 +120,8 @@ public final class ReadLimits {
         private int maxNameBytes = 4096;
         private int maxCapabilities = 1024;
         private int maxFieldBytes = 256 << 20;
-        private int maxEmptyValues = 16 << 20;
+        private int maxEmptyValues = 1 << 20;
+        private int maxDecodedPages = 1 << 18;
 
         private Builder() {
         }
@@ -125,6 +138,11 @@ public final class ReadLimits {
 
         public Builder maxFieldBytes(int value) {
             this.maxFieldBytes = positive(value);
+            return this;
+        }
+
+        public Builder maxDecodedPages(int value) {
+            this.maxDecodedPages = positive(value);
             return this;
         }
 

@@ -7,6 +7,7 @@ import io.qevm.consume.OutputFileException;
 import io.qevm.consume.PageExtractor;
 import io.qevm.consume.StateWriter;
 import io.qevm.exc.MigrationReadException;
+import io.qevm.internal.Text;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -79,7 +80,8 @@ public final class Main {
             debug(options, err, e);
             return BAD_INPUT;
         } catch (OutputFileException e) {
-            err.println("qevm: " + e.path() + ": cannot write: " + e.getMessage());
+            err.println("qevm: " + Text.printable(String.valueOf(e.path())) + ": cannot write: "
+                    + Text.printable(e.getMessage()));
             debug(options, err, e);
             return BAD_INPUT;
         } catch (NoSuchFileException e) {
@@ -156,6 +158,11 @@ public final class Main {
                 }
             } else {
                 MigrationConsumer.drive(reader, extractor, progress);
+            }
+            // the file names printed are part of the output: if stdout failed, the run failed
+            out.flush();
+            if (out.checkError()) {
+                throw new OutputFileException(Path.of("<stdout>"), "cannot write the output");
             }
             extractor.commit();
             if (!described) {

@@ -1,9 +1,11 @@
 package io.qevm.consume;
 
+import io.qevm.internal.Text;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Where an output named by the stream may go: under the output directory and nowhere else. A
@@ -58,9 +60,10 @@ final class OutputPaths {
 
     /**
      * Creates the directories between {@code root} and {@code file}, refusing any that exists as
-     * a symbolic link (it could point out of {@code root}).
+     * a symbolic link (it could point out of {@code root}); adds those it created to
+     * {@code created}, outermost first, so that a failed run can remove them.
      */
-    static void createParents(Path root, Path file) throws OutputFileException {
+    static void createParents(Path root, Path file, List<Path> created) throws OutputFileException {
         Path parent = file.getParent();
         Path relative = root.relativize(parent);
         Path current = root;
@@ -72,6 +75,7 @@ final class OutputPaths {
             if (!Files.isDirectory(current, LinkOption.NOFOLLOW_LINKS)) {
                 try {
                     Files.createDirectory(current);
+                    created.add(current);
                 } catch (IOException e) {
                     throw new OutputFileException(current, e);
                 }
@@ -81,15 +85,6 @@ final class OutputPaths {
 
     /** The name with control characters shown as escapes, for one-line messages. */
     static String printable(String name) {
-        StringBuilder out = new StringBuilder(name.length());
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c < 0x20 || c == 0x7f) {
-                out.append(String.format("\\x%02x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
+        return Text.printable(name);
     }
 }

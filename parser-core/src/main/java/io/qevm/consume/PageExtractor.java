@@ -8,16 +8,18 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -42,7 +44,13 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
     private final Path root;
     private final Consumer<String> onBlock;
     private final Map<String, BlockFile> blocks = new HashMap<>();
+    /** Final path of every output file, and what it holds (a block's name, or desc.json...). */
     private final Map<Path, String> owners = new HashMap<>();
+    /** Directories the outputs need: no output file may have one of these paths. */
+    private final Set<Path> directories = new HashSet<>();
+    /** Directories this extractor created, outermost first: removed again if it fails. */
+    private final List<Path> createdDirectories = new ArrayList<>();
+    /** Partial file -> final path, for every output not yet renamed into place. */
     private final Map<Path, Path> pending = new LinkedHashMap<>();
     private final List<FileChannel> channels = new ArrayList<>();
     private boolean committed;
@@ -110,12 +118,7 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
         BlockFile file = blocks.get(name);
         if (file == null) {
             Path path = OutputPaths.resolve(root, name);
-            String owner = owners.putIfAbsent(path, name);
-            if (owner != null) {
-                throw new OutputFileException(path, "RAM blocks '" + OutputPaths.printable(owner) + "' and '"
-                        + OutputPaths.printable(name) + "' would be written to the same file");
-            }
-            OutputPaths.createParents(root, path);
+            claim(path, "RAM block '" + OutputPaths.printable(name) + "'");
             file = new BlockFile(path, create(path));
             blocks.put(name, file);
             onBlock.accept(name);
@@ -214,26 +217,55 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
      */
     public OutputStream newFile(String name) throws IOException {
         Path path = OutputPaths.resolve(root, name);
-        if (owners.putIfAbsent(path, name) != null) {
-            throw new OutputFileException(path, "a RAM block would be written to the same file");
-        }
-        OutputPaths.createParents(root, path);
+        claim(path, "'" + OutputPaths.printable(name) + "'");
         return Channels.newOutputStream(create(path));
     }
 
-    /** Creates {@code path}'s partial file; never follows or reuses what is there. */
+    /**
+     * Reserves {@code path} for one output, refusing a second output of the same path, and a path
+     * that another output needs as a directory or whose directories another output is: found
+     * here, before anything is written, not when the renames fail.
+     */
+    private void claim(Path path, String what) throws OutputFileException {
+        String owner = owners.get(path);
+        if (owner != null) {
+            throw new OutputFileException(path, what + " and " + owner + " would be written to the same file");
+        }
+        if (directories.contains(path)) {
+            throw new OutputFileException(path, what + " would be a file where another output needs a directory");
+        }
+        for (Path parent = path.getParent(); parent != null && !parent.equals(root); parent = parent.getParent()) {
+            if (owners.containsKey(parent)) {
+                throw new OutputFileException(parent, what + " needs a directory where " + owners.get(parent)
+                        + " is written");
+            }
+            directories.add(parent);
+        }
+        owners.put(path, what);
+        OutputPaths.createParents(root, path, createdDirectories);
+    }
+
+    /**
+     * Creates a partial file beside {@code path}: a fresh name of its own, so that no output,
+     * whatever its name, can be another's partial file; never follows or reuses what is there.
+     */
     private FileChannel create(Path path) throws IOException {
-        Path partial = path.resolveSibling(path.getFileName() + PARTIAL);
-        try {
-            Files.deleteIfExists(partial);
-            FileChannel channel = FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            channels.add(channel);
-            pending.put(partial, path);
-            return channel;
-        } catch (FileAlreadyExistsException e) {
-            throw new OutputFileException(partial, "exists and cannot be replaced");
-        } catch (IOException e) {
-            throw new OutputFileException(partial, e);
+        for (int attempt = 0; ; attempt++) {
+            // not Files.createTempFile: its files are private (0600), outputs get the umask's mode
+            Path partial = path.resolveSibling(".qevm-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + PARTIAL);
+            try {
+                FileChannel channel = FileChannel.open(partial, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE);
+                channels.add(channel);
+                pending.put(partial, path);
+                return channel;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt == 16) {
+                    throw new OutputFileException(partial, e);
+                }
+            } catch (IOException e) {
+                throw new OutputFileException(partial, e);
+            }
         }
     }
 
@@ -241,11 +273,17 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
     public void commit() throws IOException {
         flushRun();
         closeChannels();
+        List<Path> renamed = new ArrayList<>();
         for (Map.Entry<Path, Path> file : pending.entrySet()) {
             try {
                 Files.move(file.getKey(), file.getValue(), StandardCopyOption.REPLACE_EXISTING,
                         StandardCopyOption.ATOMIC_MOVE);
+                renamed.add(file.getValue());
             } catch (IOException e) {
+                // all or nothing: what was already renamed goes too (close() removes the rest)
+                for (Path done : renamed) {
+                    Files.deleteIfExists(done);
+                }
                 throw new OutputFileException(file.getValue(), e);
             }
         }
@@ -270,6 +308,13 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
                 }
             }
             pending.clear();
+            for (Path directory : createdDirectories.reversed()) {
+                try {
+                    Files.deleteIfExists(directory); // only if empty: it fails otherwise
+                } catch (IOException e) {
+                    // not empty (the user put something there meanwhile), or gone: leave it
+                }
+            }
         }
     }
 

@@ -37,6 +37,8 @@ public final class StateWriter implements MigrationConsumer {
     private static final class SectionState {
         String name;
         Object value;
+        /** Whether the value is a device's fields (not RAM's sizes, not an opaque section's ""). */
+        boolean device;
     }
 
     /** A writer of {@code -d state}. */
@@ -92,13 +94,19 @@ public final class StateWriter implements MigrationConsumer {
                 sections.put(id, state);
             }
             state.name = reader.sectionName();
-            state.value = switch (reader.sectionName()) {
+            // the reader's own layouts are keyed by idstr and instance 0, as the reference keys them
+            String layout = reader.instanceId() == 0 ? reader.sectionName() : "";
+            state.device = false;
+            state.value = switch (layout) {
                 case "ram" -> newRamState();
                 case "spapr/htab", "s390-storage_attributes" -> "";
-                default -> new LinkedHashMap<String, Object>();
+                default -> {
+                    state.device = true;
+                    yield new LinkedHashMap<String, Object>();
+                }
             };
         }
-        if (state.value instanceof Map<?, ?> && !"ram".equals(state.name)) {
+        if (state.device) {
             @SuppressWarnings("unchecked")
             Map<String, Object> fields = (Map<String, Object>) state.value;
             open.push(fields);

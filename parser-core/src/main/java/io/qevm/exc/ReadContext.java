@@ -1,5 +1,7 @@
 package io.qevm.exc;
 
+import io.qevm.internal.Text;
+
 /**
  * Where a read failed: the values every {@link MigrationReadException} carries.
  *
@@ -18,6 +20,9 @@ public record ReadContext(long eventOffset, long position, String sectionName, l
 
     /** One line: {@code at byte 0x1f3a0 (127904), section 'ram' #2: <problem>}. */
     String describe(String problem) {
+        // names in messages come from the file: control characters must not break the line
+        problem = Text.printable(problem);
+        String sectionName = Text.printable(this.sectionName);
         StringBuilder line = new StringBuilder(96 + problem.length());
         line.append("at byte 0x").append(Long.toHexString(eventOffset)).append(" (").append(eventOffset).append(')');
         if (sectionName != null) {

@@ -186,8 +186,10 @@ final class PageExtractorTest {
             try (var json = extractor.newFile("state.json")) {
                 json.write("{}".getBytes(UTF_8));
             }
-            assertEquals(List.of("pc.ram.partial", "rom@etc/t.partial", "state.json.partial"), files(out),
-                    "before commit(): only .partial names");
+            List<String> partials = files(out);
+            assertEquals(3, partials.size(), "before commit(): one partial file an output " + partials);
+            assertTrue(partials.stream().allMatch(f -> f.matches("(rom@etc/)?\\.qevm-[0-9a-f]+\\.partial")),
+                    "before commit(): only .partial names of their own " + partials);
             extractor.commit();
             assertEquals(List.of("pc.ram", "rom@etc/t", "state.json"), files(out), "after commit(): final names only");
         }

@@ -25,7 +25,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.zip.Deflater;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -305,7 +304,7 @@ final class HostileInputTest {
         @ParameterizedTest
         @ValueSource(ints = {1, PAGE - 1, PAGE + 1, 1 << 20})
         void compressedPageThatInflatesToTheWrongSize(int size) {
-            byte[] bytes = closeRam(ramPart(PAGE).compressedPage(0, "pc.ram", zlib(new byte[size])));
+            byte[] bytes = closeRam(ramPart(PAGE).compressedPage(0, "pc.ram", StreamBuilder.zlib(new byte[size])));
             assertFails(MalformedStreamException.class, bytes);
         }
 
@@ -868,19 +867,6 @@ final class HostileInputTest {
     }
 
     // ================================================================== helpers
-
-    private static byte[] zlib(byte[] data) {
-        Deflater deflater = new Deflater();
-        deflater.setInput(data);
-        deflater.finish();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buffer = new byte[8192];
-        while (!deflater.finished()) {
-            out.write(buffer, 0, deflater.deflate(buffer));
-        }
-        deflater.end();
-        return out.toByteArray();
-    }
 
     /**
      * Reads {@code bytes} to the end (or one of the {@code allowed} failures) in this thread and

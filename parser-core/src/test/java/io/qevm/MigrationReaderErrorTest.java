@@ -519,12 +519,7 @@ final class MigrationReaderErrorTest {
         @ParameterizedTest
         @ValueSource(ints = {PAGE - 1, PAGE + 1})
         void compressedPageInflatingToAnotherSize(int size) {
-            java.util.zip.Deflater deflater = new java.util.zip.Deflater();
-            deflater.setInput(new byte[size]);
-            deflater.finish();
-            byte[] buffer = new byte[256];
-            byte[] zlib = Arrays.copyOf(buffer, deflater.deflate(buffer));
-            deflater.end();
+            byte[] zlib = StreamBuilder.zlib(new byte[size]);
             StreamBuilder b = ramPart(0x4000);
             long at = b.position();
             byte[] bytes = b.compressedPage(0, "pc.ram", zlib).eos().footer(1).eof().description(desc())

@@ -370,6 +370,28 @@ public final class StreamBuilder {
         return page;
     }
 
+    /** {@code data} compressed as QEMU's compress threads do: one zlib stream, default level. */
+    public static byte[] zlib(byte[] data) {
+        return zlib(data, java.util.zip.Deflater.DEFAULT_COMPRESSION);
+    }
+
+    /** {@code data} as one zlib stream of the given {@link java.util.zip.Deflater} level. */
+    public static byte[] zlib(byte[] data, int level) {
+        java.util.zip.Deflater deflater = new java.util.zip.Deflater(level);
+        try {
+            deflater.setInput(data);
+            deflater.finish();
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            byte[] buffer = new byte[1024];
+            while (!deflater.finished()) {
+                out.write(buffer, 0, deflater.deflate(buffer));
+            }
+            return out.toByteArray();
+        } finally {
+            deflater.end();
+        }
+    }
+
     /**
      * Builds the JSON VM description as QEMU's vmstate.c writes it: {@code {"page_size": N,
      * "devices": [...]}}, devices with {@code fields} and {@code subsections}. Each method returns

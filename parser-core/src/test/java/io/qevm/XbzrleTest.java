@@ -658,19 +658,7 @@ final class XbzrleTest {
     }
 
     private static byte[] zlib(byte[] data, int level) {
-        Deflater deflater = new Deflater(level);
-        try {
-            deflater.setInput(data);
-            deflater.finish();
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            byte[] buffer = new byte[1024];
-            while (!deflater.finished()) {
-                out.write(buffer, 0, deflater.deflate(buffer));
-            }
-            return out.toByteArray();
-        } finally {
-            deflater.end();
-        }
+        return StreamBuilder.zlib(data, level);
     }
 
     /** One zlib stream in two deflate blocks (a full flush halfway). */

@@ -1,8 +1,6 @@
 package io.qevm.consume;
 
 import io.qevm.StreamBuilder;
-import java.io.ByteArrayOutputStream;
-import java.util.zip.Deflater;
 
 /**
  * The RAM scenarios the consumer tests build, on {@link StreamBuilder}: a RAM section (id 2)
@@ -79,16 +77,7 @@ final class RamStreams {
 
     /** RAM_SAVE_FLAG_COMPRESS_PAGE: u32 length, the page deflated with zlib. */
     RamStreams compressed(long address, String block, byte[] data) {
-        Deflater deflater = new Deflater();
-        deflater.setInput(data);
-        deflater.finish();
-        ByteArrayOutputStream zlib = new ByteArrayOutputStream();
-        byte[] buffer = new byte[1024];
-        while (!deflater.finished()) {
-            zlib.write(buffer, 0, deflater.deflate(buffer));
-        }
-        deflater.end();
-        b.compressedPage(address, block, zlib.toByteArray());
+        b.compressedPage(address, block, StreamBuilder.zlib(data));
         return this;
     }
 

@@ -53,15 +53,30 @@ public class NaiveDataInputStreamBench extends StreamState {
 
     @Override
     protected void afterSetUp() throws IOException {
-        try (MigrationReader reader = MigrationReader.of(MigrationSource.of(bytes), ReadLimits.DEFAULT, true)) {
+        skips.putAll(recordEnds(bytes));
+        // the baseline must walk what the reader walks, or the ratio means nothing
+        long records = walk(true);
+        if (records != expectedRecords || sum != expectedSum) {
+            throw new IllegalStateException("naive walk found " + records + " records (sum " + sum + "), the reader "
+                    + expectedRecords + " (sum " + expectedSum + ")");
+        }
+    }
+
+    /**
+     * Where each record the baseline cannot walk ends, as the real reader finds it: offset of the
+     * type byte of each CONFIGURATION and SECTION_FULL record -> offset just past its body.
+     */
+    public static Map<Long, Long> recordEnds(byte[] stream) throws IOException {
+        Map<Long, Long> ends = new HashMap<>();
+        try (MigrationReader reader = MigrationReader.of(MigrationSource.of(stream), ReadLimits.DEFAULT, true)) {
             long start = -1;
             for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
                 switch (e) {
-                    case CONFIGURATION -> skips.put(reader.eventOffset(), reader.position());
+                    case CONFIGURATION -> ends.put(reader.eventOffset(), reader.position());
                     case SECTION_START -> start = reader.recordType() == RecordType.FULL ? reader.eventOffset() : -1;
                     case RECORD_END -> {
                         if (start >= 0) {
-                            skips.put(start, reader.position());
+                            ends.put(start, reader.position());
                         }
                     }
                     default -> {
@@ -69,12 +84,7 @@ public class NaiveDataInputStreamBench extends StreamState {
                 }
             }
         }
-        // the baseline must walk what the reader walks, or the ratio means nothing
-        long records = walk(true);
-        if (records != expectedRecords || sum != expectedSum) {
-            throw new IllegalStateException("naive walk found " + records + " records (sum " + sum + "), the reader "
-                    + expectedRecords + " (sum " + expectedSum + ")");
-        }
+        return ends;
     }
 
     @Benchmark

@@ -19,6 +19,8 @@ import tools.jackson.core.json.JsonFactory;
 final class DescriptionParser {
 
     private static final Description.Struct[] NO_SUBSECTIONS = new Description.Struct[0];
+    /** Built once: a factory is a few KiB, and every reader opened would make one. */
+    private static final JsonFactory DEFAULT_FACTORY = factory(ReadLimits.DEFAULT);
 
     private final JsonParser parser;
     private final long jsonOffset;
@@ -38,12 +40,8 @@ final class DescriptionParser {
      * @throws LimitExceededException   if it nests or counts beyond {@code limits}
      */
     static Description parse(byte[] json, long jsonOffset, ReadLimits limits) {
-        JsonFactory factory = JsonFactory.builder()
-                .streamReadConstraints(StreamReadConstraints.builder()
-                        // struct -> fields -> field -> struct is three JSON levels per struct level
-                        .maxNestingDepth(limits.maxNestingDepth() * 3 + 8)
-                        .build())
-                .build();
+        JsonFactory factory = limits.maxNestingDepth() == ReadLimits.DEFAULT.maxNestingDepth()
+                ? DEFAULT_FACTORY : factory(limits);
         try (JsonParser parser = factory.createParser(ObjectReadContext.empty(), json)) {
             DescriptionParser reader = new DescriptionParser(parser, jsonOffset, limits);
             Description description = reader.readTop();
@@ -56,6 +54,15 @@ final class DescriptionParser {
             String detail = e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage();
             throw new MalformedStreamException(Messages.descriptionNotJson(firstLine(detail)), ReadContext.at(at));
         }
+    }
+
+    private static JsonFactory factory(ReadLimits limits) {
+        return JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        // struct -> fields -> field -> struct is three JSON levels per struct level
+                        .maxNestingDepth(limits.maxNestingDepth() * 3 + 8)
+                        .build())
+                .build();
     }
 
     private Description readTop() {

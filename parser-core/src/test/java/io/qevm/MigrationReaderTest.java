@@ -1140,14 +1140,7 @@ final class MigrationReaderTest {
         }
 
         static byte[] deflate(byte[] data, int level) {
-            Deflater deflater = new Deflater(level);
-            deflater.setInput(data);
-            deflater.finish();
-            byte[] buffer = new byte[data.length * 2 + 64];
-            int length = deflater.deflate(buffer);
-            assertTrue(deflater.finished());
-            deflater.end();
-            return Arrays.copyOf(buffer, length);
+            return StreamBuilder.zlib(data, level);
         }
     }
 

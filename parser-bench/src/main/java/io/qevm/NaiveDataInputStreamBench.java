@@ -1,14 +1,9 @@
 package io.qevm;
 
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
-import java.io.EOFException;
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -24,10 +19,10 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The naive baseline: the same walk as {@link MigrationReaderPagesBench}, written the obvious
- * way with {@code DataInputStream(BufferedInputStream(FileInputStream))}: {@code readLong} for
- * each RAM record header, the flags tested, {@code readFully} of each data page into one reused
- * {@code byte[]} (in both modes: a stream cannot skip without reading), and in
- * {@link #touchPages} the same sum of longs. Run both classes in one JMH invocation and divide.
+ * way with {@code DataInputStream(BufferedInputStream(FileInputStream))} ({@link NaiveStreamWalker}):
+ * {@code readLong} for each RAM record header, the flags tested, {@code readFully} of each data
+ * page into one reused {@code byte[]} (in both modes: a stream cannot skip without reading), and
+ * in {@link #touchPages} the same sum of longs. Run both classes in one JMH invocation and divide.
  *
  * <p>It decodes the RAM section only. Device sections (SECTION_FULL) and CONFIGURATION cannot be
  * walked without the JSON description, so it skips them by lengths the real reader measured once
@@ -41,50 +36,19 @@ import org.openjdk.jmh.infra.Blackhole;
 @Measurement(iterations = 5, time = 1)
 public class NaiveDataInputStreamBench extends StreamState {
 
-    private static final int PAGE_SIZE = 4096;
-    private static final int FLAG_MASK = PAGE_SIZE - 1;
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
-    /** Offset of each non-RAM record's type byte -> offset just past its body. */
-    private final Map<Long, Long> skips = new HashMap<>();
-    private final byte[] page = new byte[PAGE_SIZE];
-    private final byte[] name = new byte[256];
-    private long sum;
+    private SumWalker walker;
 
     @Override
     protected void afterSetUp() throws IOException {
-        skips.putAll(recordEnds(bytes));
+        walker = new SumWalker(NaiveStreamWalker.recordEnds(bytes));
         // the baseline must walk what the reader walks, or the ratio means nothing
         long records = walk(true);
-        if (records != expectedRecords || sum != expectedSum) {
-            throw new IllegalStateException("naive walk found " + records + " records (sum " + sum + "), the reader "
-                    + expectedRecords + " (sum " + expectedSum + ")");
+        if (records != expectedRecords || walker.sum != expectedSum) {
+            throw new IllegalStateException("naive walk found " + records + " records (sum " + walker.sum
+                    + "), the reader " + expectedRecords + " (sum " + expectedSum + ")");
         }
-    }
-
-    /**
-     * Where each record the baseline cannot walk ends, as the real reader finds it: offset of the
-     * type byte of each CONFIGURATION and SECTION_FULL record -> offset just past its body.
-     */
-    public static Map<Long, Long> recordEnds(byte[] stream) throws IOException {
-        Map<Long, Long> ends = new HashMap<>();
-        try (MigrationReader reader = MigrationReader.of(MigrationSource.of(stream), ReadLimits.DEFAULT, true)) {
-            long start = -1;
-            for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
-                switch (e) {
-                    case CONFIGURATION -> ends.put(reader.eventOffset(), reader.position());
-                    case SECTION_START -> start = reader.recordType() == RecordType.FULL ? reader.eventOffset() : -1;
-                    case RECORD_END -> {
-                        if (start >= 0) {
-                            ends.put(start, reader.position());
-                        }
-                    }
-                    default -> {
-                    }
-                }
-            }
-        }
-        return ends;
     }
 
     @Benchmark
@@ -98,118 +62,46 @@ public class NaiveDataInputStreamBench extends StreamState {
     @Benchmark
     public void touchPages(WalkCounters counters, Blackhole bh) throws IOException {
         long records = walk(true);
-        bh.consume(sum);
+        bh.consume(walker.sum);
         counters.records += records;
         counters.bytes += bytes.length;
     }
 
-    /** Walks the file; returns the RAM page records and leaves the data pages' sum in {@link #sum}. */
+    /** Walks the file; returns the RAM page records and leaves the data pages' sum in the walker. */
     private long walk(boolean touch) throws IOException {
-        long records = 0;
-        sum = 0;
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(file.toFile()), 65536))) {
-            if (in.readInt() != 0x5145564d || in.readInt() != 3) {
-                throw new IOException("not a QEMU migration stream");
-            }
-            long pos = 8;
-            while (true) {
-                long at = pos;
-                int type = in.readUnsignedByte();
-                pos++;
-                switch (type) {
-                    case 0x00 -> { // QEMU_VM_EOF
-                        return records;
-                    }
-                    case 0x01, 0x04 -> { // SECTION_START, SECTION_FULL
-                        in.readInt();
-                        int length = in.readUnsignedByte();
-                        in.readFully(name, 0, length);
-                        in.readInt();
-                        in.readInt();
-                        pos += 4 + 1 + length + 8;
-                        if (type == 0x01 && length == 3 && name[0] == 'r' && name[1] == 'a' && name[2] == 'm') {
-                            long[] walked = ramPart(in, touch);
-                            pos += walked[0];
-                            records += walked[1];
-                        } else {
-                            pos = skipTo(in, at, pos);
-                        }
-                    }
-                    case 0x02, 0x03 -> { // SECTION_PART, SECTION_END: only RAM is iterative here
-                        in.readInt();
-                        pos += 4;
-                        long[] walked = ramPart(in, touch);
-                        pos += walked[0];
-                        records += walked[1];
-                    }
-                    case 0x7e -> { // footer
-                        in.readInt();
-                        pos += 4;
-                    }
-                    case 0x07 -> pos = skipTo(in, at, pos); // CONFIGURATION
-                    case 0x08 -> { // COMMAND
-                        in.readUnsignedShort();
-                        int length = in.readUnsignedShort();
-                        in.skipNBytes(length);
-                        pos += 4 + length;
-                    }
-                    default -> throw new IOException("record type " + type + " at " + at);
-                }
-            }
-        }
+        walker.touch = touch;
+        walker.sum = 0;
+        return walker.walk(file);
     }
 
-    /** One part of the RAM section up to EOS; returns {bytes read, page records}. */
-    private long[] ramPart(DataInputStream in, boolean touch) throws IOException {
-        long read = 0;
-        long records = 0;
-        while (true) {
-            long header = in.readLong();
-            read += 8;
-            int flags = (int) (header & FLAG_MASK);
-            if ((flags & 0x010) != 0) { // EOS
-                return new long[] {read, records};
-            }
-            if ((flags & 0x004) != 0) { // MEM_SIZE: the block list
-                for (long total = header & ~FLAG_MASK; total > 0; ) {
-                    int length = in.readUnsignedByte();
-                    in.readFully(name, 0, length);
-                    total -= in.readLong();
-                    read += 1 + length + 8;
-                }
-                continue;
-            }
-            if ((flags & 0x020) == 0) { // not CONTINUE: the block's name follows
-                int length = in.readUnsignedByte();
-                in.readFully(name, 0, length);
-                read += 1 + length;
-            }
-            if ((flags & 0x008) != 0) { // PAGE
-                in.readFully(page);
-                read += PAGE_SIZE;
-                if (touch) {
-                    long s = 0;
-                    for (int i = 0; i < PAGE_SIZE; i += 8) {
-                        s += (long) LONGS.get(page, i);
-                    }
-                    sum += s;
-                }
-            } else if ((flags & 0x002) != 0) { // ZERO
-                in.readByte();
-                read++;
-            } else {
-                throw new IOException("RAM flags 0x" + Integer.toHexString(flags) + " not handled by the baseline");
-            }
-            records++;
-        }
-    }
+    /** Reads every page; if {@link #touch}, sums the data pages' longs into {@link #sum}. */
+    private static final class SumWalker extends NaiveStreamWalker<Void> {
 
-    private long skipTo(DataInputStream in, long at, long pos) throws IOException {
-        Long end = skips.get(at);
-        if (end == null) {
-            throw new EOFException("no known length for the record at " + at);
+        boolean touch;
+        long sum;
+
+        SumWalker(Map<Long, Long> skips) {
+            super(skips);
         }
-        in.skipNBytes(end - pos);
-        return end;
+
+        @Override
+        protected Void block(String name, long usedLength) {
+            return null;
+        }
+
+        @Override
+        protected void page(Void block, long address, byte[] page) {
+            if (touch) {
+                long s = 0;
+                for (int i = 0; i < PAGE_SIZE; i += 8) {
+                    s += (long) LONGS.get(page, i);
+                }
+                sum += s;
+            }
+        }
+
+        @Override
+        protected void zeroPage(Void block, long address, int fill) {
+        }
     }
 }

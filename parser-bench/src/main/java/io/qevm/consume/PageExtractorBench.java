@@ -3,15 +3,11 @@ package io.qevm.consume;
 import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
 import io.qevm.NaiveDataInputStreamBench;
+import io.qevm.NaiveStreamWalker;
 import io.qevm.StreamState;
 import io.qevm.SyntheticRamStream;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
-import java.io.EOFException;
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,7 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@link #extract}: {@link MigrationReader#open} (the file mapped, as the CLI does),
  *       {@link MigrationConsumer#drive} with a {@link PageExtractor}, {@link PageExtractor#commit()};</li>
- *   <li>{@link #extractNaive}: the walk of {@link NaiveDataInputStreamBench}
+ *   <li>{@link #extractNaive}: the walk of {@link NaiveDataInputStreamBench}, a {@link NaiveStreamWalker}
  *       ({@code DataInputStream(BufferedInputStream(FileInputStream))}, {@code readFully} of each
  *       page into one {@code byte[]}), one {@code RandomAccessFile} per RAM block sized to its
  *       length from the MEM_SIZE list, {@code seek} + {@code write} of each data page; zero pages
@@ -68,9 +64,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public class PageExtractorBench {
 
-    private static final int PAGE_SIZE = 4096;
-    private static final int FLAG_MASK = PAGE_SIZE - 1;
-
     /** Which stream to extract. */
     @Param({"dataHeavy", "realSample"})
     public String streamKind;
@@ -80,15 +73,10 @@ public class PageExtractorBench {
     private long streamBytes;
     /** Bytes of data pages one extraction writes. */
     private long dataBytes;
-    private Map<Long, Long> skips;
     private Path scratch;
     private Path out;
 
-    // the naive baseline's working state
-    private final byte[] page = new byte[PAGE_SIZE];
-    private final byte[] name = new byte[256];
-    private final Map<String, RandomAccessFile> naiveFiles = new HashMap<>();
-    private RandomAccessFile current;
+    private FileWalker naive;
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
@@ -109,7 +97,7 @@ public class PageExtractorBench {
             default -> throw new IllegalArgumentException("unknown streamKind " + streamKind + " (dataHeavy, realSample)");
         }
         streamBytes = bytes.length;
-        skips = NaiveDataInputStreamBench.recordEnds(bytes);
+        naive = new FileWalker(NaiveStreamWalker.recordEnds(bytes));
         long pages = 0;
         try (MigrationReader reader = MigrationReader.open(file)) {
             for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
@@ -177,123 +165,63 @@ public class PageExtractorBench {
     /** The naive extraction into {@code directory}. */
     private void naiveInto(Path directory) throws IOException {
         Files.createDirectories(directory);
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(file.toFile()), 65536))) {
-            if (in.readInt() != 0x5145564d || in.readInt() != 3) {
-                throw new IOException("not a QEMU migration stream");
-            }
-            long pos = 8;
-            while (true) {
-                long at = pos;
-                int type = in.readUnsignedByte();
-                pos++;
-                switch (type) {
-                    case 0x00 -> { // QEMU_VM_EOF
-                        return;
-                    }
-                    case 0x01, 0x04 -> { // SECTION_START, SECTION_FULL
-                        in.readInt();
-                        int length = in.readUnsignedByte();
-                        in.readFully(name, 0, length);
-                        in.readInt();
-                        in.readInt();
-                        pos += 4 + 1 + length + 8;
-                        if (type == 0x01 && length == 3 && name[0] == 'r' && name[1] == 'a' && name[2] == 'm') {
-                            pos += ramPart(in, directory);
-                        } else {
-                            pos = skipTo(in, at, pos);
-                        }
-                    }
-                    case 0x02, 0x03 -> { // SECTION_PART, SECTION_END: only RAM is iterative here
-                        in.readInt();
-                        pos += 4;
-                        pos += ramPart(in, directory);
-                    }
-                    case 0x7e -> { // footer
-                        in.readInt();
-                        pos += 4;
-                    }
-                    case 0x07 -> pos = skipTo(in, at, pos); // CONFIGURATION
-                    case 0x08 -> { // COMMAND
-                        in.readUnsignedShort();
-                        int length = in.readUnsignedShort();
-                        in.skipNBytes(length);
-                        pos += 4 + length;
-                    }
-                    default -> throw new IOException("record type " + type + " at " + at);
-                }
-            }
+        naive.directory = directory;
+        try {
+            naive.walk(file);
         } finally {
-            for (RandomAccessFile f : naiveFiles.values()) {
+            naive.closeFiles();
+        }
+    }
+
+    /**
+     * Writes each block's pages into one {@code RandomAccessFile}, opened at the MEM_SIZE list and
+     * sized to the block's length: {@code seek} + {@code write} of each data page; zero pages left
+     * as holes, unless the fill byte is not 0.
+     */
+    private static final class FileWalker extends NaiveStreamWalker<RandomAccessFile> {
+
+        private final Map<String, RandomAccessFile> files = new HashMap<>();
+        Path directory;
+
+        FileWalker(Map<Long, Long> skips) {
+            super(skips);
+        }
+
+        @Override
+        protected RandomAccessFile block(String name, long usedLength) throws IOException {
+            RandomAccessFile f = files.get(name);
+            if (f == null) {
+                Path path = directory.resolve(name.replaceFirst("^/+", ""));
+                Files.createDirectories(path.getParent());
+                f = new RandomAccessFile(path.toFile(), "rw");
+                files.put(name, f);
+            }
+            f.setLength(usedLength);
+            return f;
+        }
+
+        @Override
+        protected void page(RandomAccessFile block, long address, byte[] page) throws IOException {
+            block.seek(address);
+            block.write(page);
+        }
+
+        @Override
+        protected void zeroPage(RandomAccessFile block, long address, int fill) throws IOException {
+            if (fill != 0) {
+                byte[] filled = new byte[PAGE_SIZE];
+                Arrays.fill(filled, (byte) fill);
+                block.seek(address);
+                block.write(filled);
+            }
+        }
+
+        void closeFiles() throws IOException {
+            for (RandomAccessFile f : files.values()) {
                 f.close();
             }
-            naiveFiles.clear();
-            current = null;
+            files.clear();
         }
-    }
-
-    /** One part of the RAM section up to EOS, written out; returns the bytes read. */
-    private long ramPart(DataInputStream in, Path directory) throws IOException {
-        long read = 0;
-        while (true) {
-            long header = in.readLong();
-            read += 8;
-            int flags = (int) (header & FLAG_MASK);
-            if ((flags & 0x010) != 0) { // EOS
-                return read;
-            }
-            if ((flags & 0x004) != 0) { // MEM_SIZE: the block list; one file per block, sized to it
-                for (long total = header & ~FLAG_MASK; total > 0; ) {
-                    int length = in.readUnsignedByte();
-                    in.readFully(name, 0, length);
-                    long used = in.readLong();
-                    total -= used;
-                    read += 1 + length + 8;
-                    String block = new String(name, 0, length, StandardCharsets.ISO_8859_1);
-                    RandomAccessFile f = naiveFiles.get(block);
-                    if (f == null) {
-                        Path path = directory.resolve(block.replaceFirst("^/+", ""));
-                        Files.createDirectories(path.getParent());
-                        f = new RandomAccessFile(path.toFile(), "rw");
-                        naiveFiles.put(block, f);
-                    }
-                    f.setLength(used);
-                }
-                continue;
-            }
-            if ((flags & 0x020) == 0) { // not CONTINUE: the block's name follows
-                int length = in.readUnsignedByte();
-                in.readFully(name, 0, length);
-                read += 1 + length;
-                current = naiveFiles.get(new String(name, 0, length, StandardCharsets.ISO_8859_1));
-            }
-            long address = header & ~FLAG_MASK;
-            if ((flags & 0x008) != 0) { // PAGE
-                in.readFully(page);
-                read += PAGE_SIZE;
-                current.seek(address);
-                current.write(page);
-            } else if ((flags & 0x002) != 0) { // ZERO: a hole, unless the fill byte is not 0
-                int fill = in.readUnsignedByte();
-                read++;
-                if (fill != 0) {
-                    byte[] filled = new byte[PAGE_SIZE];
-                    Arrays.fill(filled, (byte) fill);
-                    current.seek(address);
-                    current.write(filled);
-                }
-            } else {
-                throw new IOException("RAM flags 0x" + Integer.toHexString(flags) + " not handled by the baseline");
-            }
-        }
-    }
-
-    private long skipTo(DataInputStream in, long at, long pos) throws IOException {
-        Long end = skips.get(at);
-        if (end == null) {
-            throw new EOFException("no known length for the record at " + at);
-        }
-        in.skipNBytes(end - pos);
-        return end;
     }
 
     /** Relative paths of the regular files under {@code root}, sorted. */

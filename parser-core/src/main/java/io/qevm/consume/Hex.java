@@ -18,15 +18,7 @@ final class Hex {
             return "";
         }
         char[] out = new char[length * 3 - 1];
-        for (int i = 0, j = 0; i < length; i++, j += 3) {
-            int b = data.get(ValueLayout.JAVA_BYTE, i) & 0xff;
-            out[j] = DIGITS[b >>> 4];
-            out[j + 1] = DIGITS[b & 0xf];
-            if (j + 2 < out.length) {
-                out[j + 2] = ' ';
-            }
-        }
-        return new String(out);
+        return new String(out, 0, bytesInto(data, 0, length, out));
     }
 
     /**

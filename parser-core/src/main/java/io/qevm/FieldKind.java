@@ -20,18 +20,5 @@ public enum FieldKind {
     /** {@code struct}: never a FIELD itself; announced by STRUCT_START. */
     STRUCT,
     /** Anything else: {@code size} raw bytes (buffer, timer, float64, and device-specific types). */
-    BYTES;
-
-    static FieldKind ofType(String type) {
-        return switch (type) {
-            case "bool" -> BOOL;
-            case "int8", "int16", "int32", "int64", "int32 equal", "int32 le", "int64 equal",
-                 "uint8 equal", "uint16 equal" -> SIGNED;
-            case "uint8", "uint16", "uint32", "uint64", "uint32 equal" -> UNSIGNED;
-            case "nullptr" -> NULLPTR;
-            case "capability" -> CAPABILITY;
-            case "struct" -> STRUCT;
-            default -> BYTES;
-        };
-    }
+    BYTES
 }

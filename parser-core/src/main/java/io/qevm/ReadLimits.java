@@ -1,12 +1,19 @@
 package io.qevm;
 
+import io.qevm.exc.LimitExceededException;
+import io.qevm.exc.ReadContext;
+import io.qevm.internal.Messages;
+import java.util.function.Supplier;
+
 /**
  * Bounds on what the reader will allocate or loop over on the word of the file. Every length read
  * from a stream is checked against the file's size or one of these before it is used; these cover
  * what the file size alone cannot (a JSON description that expands, deep nesting, counts of
  * zero-sized things). Immutable; {@link #DEFAULT} suits any dump QEMU writes.
  *
- * <p>Modelled on jackson-core's {@code StreamReadConstraints}.
+ * <p>Modelled on jackson-core's {@code StreamReadConstraints}: the reader checks each value
+ * through a {@code validate...} method, which throws a {@link LimitExceededException} located by
+ * the supplier it is given.
  */
 public final class ReadLimits {
 
@@ -24,6 +31,7 @@ public final class ReadLimits {
     private final int maxFieldBytes;
     private final int maxEmptyValues;
     private final int maxDecodedPages;
+    private final int maxHeldStreamBytes;
 
     private ReadLimits(Builder b) {
         this.maxDescriptionBytes = b.maxDescriptionBytes;
@@ -37,6 +45,7 @@ public final class ReadLimits {
         this.maxFieldBytes = b.maxFieldBytes;
         this.maxEmptyValues = b.maxEmptyValues;
         this.maxDecodedPages = b.maxDecodedPages;
+        this.maxHeldStreamBytes = b.maxHeldStreamBytes;
     }
 
     public static Builder builder() {
@@ -109,6 +118,83 @@ public final class ReadLimits {
         return maxDecodedPages;
     }
 
+    /**
+     * Most bytes of a non-seekable stream held in memory from its first device section to its
+     * end (default 256 MiB): the device state cannot be decoded before the JSON description,
+     * which QEMU writes after it. Real device state is a few MiB; RAM is never held.
+     */
+    public int maxHeldStreamBytes() {
+        return maxHeldStreamBytes;
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    public void validateDescriptionBytes(long bytes, Supplier<ReadContext> where) {
+        check(bytes, maxDescriptionBytes, "bytes in the JSON VM description", where);
+    }
+
+    public void validateDescriptionNesting(long depth, Supplier<ReadContext> where) {
+        check(depth, maxNestingDepth, "struct nesting in the description", where);
+    }
+
+    public void validateNesting(long depth, Supplier<ReadContext> where) {
+        check(depth, maxNestingDepth, "struct nesting", where);
+    }
+
+    public void validateArrayLength(String field, long length, Supplier<ReadContext> where) {
+        if (length > maxArrayLength) {
+            throw exceeded("array_len of field '" + field + "'", length, maxArrayLength, where);
+        }
+    }
+
+    public void validateDescriptionFields(long count, Supplier<ReadContext> where) {
+        check(count, maxFieldsPerDescription, "fields in the description", where);
+    }
+
+    public void validateBlocks(long count, Supplier<ReadContext> where) {
+        check(count, maxBlocks, "RAM blocks", where);
+    }
+
+    public void validateCompressedPageBytes(long bytes, Supplier<ReadContext> where) {
+        check(bytes, maxCompressedPageBytes, "bytes in a compressed page", where);
+    }
+
+    public void validateNameBytes(long bytes, Supplier<ReadContext> where) {
+        check(bytes, maxNameBytes, "bytes in the machine name", where);
+    }
+
+    public void validateCapabilities(long count, Supplier<ReadContext> where) {
+        check(count, maxCapabilities, "capabilities", where);
+    }
+
+    public void validateFieldBytes(String field, long bytes, Supplier<ReadContext> where) {
+        if (bytes > maxFieldBytes) {
+            throw exceeded("bytes in field '" + field + "'", bytes, maxFieldBytes, where);
+        }
+    }
+
+    public void validateEmptyValues(long count, Supplier<ReadContext> where) {
+        check(count, maxEmptyValues, "field values of no bytes", where);
+    }
+
+    public void validateDecodedPages(long count, Supplier<ReadContext> where) {
+        check(count, maxDecodedPages, "pages kept decoded for XBZRLE", where);
+    }
+
+    public void validateHeldStreamBytes(long bytes, Supplier<ReadContext> where) {
+        check(bytes, maxHeldStreamBytes, "bytes of device state held until the JSON VM description arrives", where);
+    }
+
+    private static void check(long value, long max, String what, Supplier<ReadContext> where) {
+        if (value > max) {
+            throw exceeded(what, value, max, where);
+        }
+    }
+
+    private static LimitExceededException exceeded(String what, long value, long max, Supplier<ReadContext> where) {
+        return new LimitExceededException(Messages.limit(what, value, max), where.get());
+    }
+
     /** Builds {@link ReadLimits}; every value must be positive. */
     public static final class Builder {
         private int maxDescriptionBytes = 64 << 20;
@@ -122,8 +208,14 @@ public final class ReadLimits {
         private int maxFieldBytes = 256 << 20;
         private int maxEmptyValues = 1 << 20;
         private int maxDecodedPages = 1 << 18;
+        private int maxHeldStreamBytes = 256 << 20;
 
         private Builder() {
+        }
+
+        public Builder maxHeldStreamBytes(int value) {
+            this.maxHeldStreamBytes = positive(value);
+            return this;
         }
 
         public Builder maxNameBytes(int value) {

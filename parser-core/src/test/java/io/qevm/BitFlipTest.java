@@ -70,8 +70,6 @@ final class BitFlipTest {
                         break;
                     }
                 }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
             }
             int description = descriptionRecordOffset(bytes);
             return new Layout(bytes, devices < 0 ? description : devices, description);

@@ -28,19 +28,14 @@ public final class CleanFailure {
     private CleanFailure() {
     }
 
-    /** The folder of the real samples ({@code qevm.samples}, set by surefire; else ../src-samples). */
+    /** The folder of the real samples. */
     public static Path samplesDir() {
-        String configured = System.getProperty("qevm.samples");
-        Path dir = configured != null ? Path.of(configured) : Path.of("..", "src-samples");
-        if (!Files.isDirectory(dir)) {
-            dir = Path.of("src-samples");
-        }
-        return dir;
+        return Samples.root();
     }
 
     /** {@code src-samples/<name>/<name>.mig}. */
     public static Path samplePath(String name) {
-        return samplesDir().resolve(name).resolve(name + ".mig");
+        return Samples.dump(name);
     }
 
     /** The bytes of sample {@code name}, read once; callers must not modify them. */
@@ -56,7 +51,7 @@ public final class CleanFailure {
 
     /** A reader over {@code bytes} (not copied), with the default limits, requiring a description. */
     public static MigrationReader reader(byte[] bytes) {
-        return MigrationReader.of(MigrationSource.of(bytes), ReadLimits.DEFAULT, true);
+        return MigrationReader.open(bytes, ReadOptions.DEFAULT);
     }
 
     /** Offset of the VMDESCRIPTION record (0x06, u32 length, JSON) of a well-formed stream. */
@@ -65,8 +60,6 @@ public final class CleanFailure {
             long json = reader.descriptionJsonOffset();
             assertTrue(json > 5, "the sample has a JSON description");
             return Math.toIntExact(json - 5);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 
@@ -112,8 +105,6 @@ public final class CleanFailure {
             return null;
         } catch (MigrationReadException e) {
             return e;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

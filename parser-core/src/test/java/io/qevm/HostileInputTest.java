@@ -234,8 +234,6 @@ final class HostileInputTest {
                 }
                 assertEquals(1, blocks);
                 assertEquals(2, pages);
-            } catch (IOException e) {
-                throw new AssertionError(e);
             }
             long allocated = allocatedBytes() - before;
             assertTrue(allocated < 8 << 20, "reading a 2^50-byte block's list allocated " + allocated + " bytes");
@@ -410,16 +408,19 @@ final class HostileInputTest {
             }
         }
 
+        /** A page record and no page size to read it with, and none that reads the records: refused. */
         @Test
-        void ramWithoutAPageSize() {
-            byte[] bytes = ram(PAGE).eos().footer(SECTION).eof().description("{\"devices\": []}").toByteArray();
+        void ramWhosePageSizeCannotBeTold() {
+            byte[] bytes = ram(PAGE).u64(StreamBuilder.RAM_SAVE_FLAG_PAGE | StreamBuilder.RAM_SAVE_FLAG_CONTINUE)
+                    .bytes(new byte[PAGE]).eos().footer(SECTION).eof().description("{\"devices\": []}").toByteArray();
             assertFails(MalformedStreamException.class, bytes);
         }
 
         /**
-         * Every XBZRLE page keeps a decoded copy (a whole page) in memory: 14 bytes of file each,
-         * 4096 bytes of heap. {@link ReadLimits#maxDecodedPages()} bounds how many (by default
-         * 1 GiB of them): past it the reader refuses, having kept no more than the bound.
+         * Every XBZRLE page whose bytes are read keeps a decoded copy (a whole page) in memory,
+         * for the next delta: 14 bytes of file each, 4096 bytes of heap.
+         * {@link ReadLimits#maxDecodedPages()} bounds how many (by default 1 GiB of them): past
+         * it the reader refuses, having kept no more than the bound.
          */
         @Test
         void manyXbzrlePagesDoNotExhaustTheHeap() {
@@ -434,9 +435,11 @@ final class HostileInputTest {
             ReadLimits limits = ReadLimits.builder().maxDecodedPages(1000).build();
             long before = allocatedBytes();
             LimitExceededException e = assertThrows(LimitExceededException.class, () -> {
-                try (MigrationReader reader = MigrationReader.of(MigrationSource.of(bytes), limits, true)) {
-                    while (reader.next() != MigrationEvent.EOF) {
-                        // drain
+                try (MigrationReader reader = MigrationReader.open(bytes, ReadOptions.builder().limits(limits).build())) {
+                    for (MigrationEvent ev = reader.next(); ev != MigrationEvent.EOF; ev = reader.next()) {
+                        if (ev == MigrationEvent.RAM_PAGE) {
+                            reader.pageData();
+                        }
                     }
                 }
             });
@@ -577,8 +580,7 @@ final class HostileInputTest {
         void deviceWithoutAnyDescription() {
             byte[] bytes = stream().sectionFull(1, "dev", 0, 1).u8(1).footer(1).eof().toByteArray();
             MigrationReadException e = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
-                try (MigrationReader reader = MigrationReader.of(MigrationSource.of(bytes), ReadLimits.DEFAULT,
-                        false)) {
+                try (MigrationReader reader = MigrationReader.open(bytes, ReadOptions.builder().disable(ReadOptions.Feature.REQUIRE_DESCRIPTION).build())) {
                     drain(reader, eventBound(bytes.length));
                     return null;
                 } catch (MigrationReadException failure) {
@@ -739,10 +741,12 @@ final class HostileInputTest {
             assertFails(MissingDescriptionException.class, withDescription(json));
         }
 
+        /** A negative page_size in the JSON is none: with pages that read as no page size, refused. */
         @Test
         void negativePageSizeIsNoPageSize() {
-            byte[] bytes = ram(PAGE).eos().footer(SECTION).eof().description("{\"page_size\": -4096, \"devices\": []}")
-                    .toByteArray();
+            byte[] bytes = ram(PAGE).u64(StreamBuilder.RAM_SAVE_FLAG_PAGE | StreamBuilder.RAM_SAVE_FLAG_CONTINUE)
+                    .bytes(new byte[PAGE]).eos().footer(SECTION).eof()
+                    .description("{\"page_size\": -4096, \"devices\": []}").toByteArray();
             assertFails(MalformedStreamException.class, bytes);
         }
 

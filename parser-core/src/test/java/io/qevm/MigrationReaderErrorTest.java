@@ -34,14 +34,17 @@ final class MigrationReaderErrorTest {
 
     // ------------------------------------------------------------------ helpers
 
+    static ReadOptions options(ReadLimits limits, boolean requireDescription) {
+        ReadOptions.Builder options = ReadOptions.builder().limits(limits);
+        return (requireDescription ? options : options.disable(ReadOptions.Feature.REQUIRE_DESCRIPTION)).build();
+    }
+
     /** Reads every event; the exception thrown by the reader (also at construction) escapes. */
     static void drain(byte[] bytes, ReadLimits limits, boolean requireDescription) {
-        try (MigrationReader reader = MigrationReader.of(MigrationSource.of(bytes), limits, requireDescription)) {
+        try (MigrationReader reader = MigrationReader.open(bytes, options(limits, requireDescription))) {
             for (int i = 0; i < 100_000 && reader.next() != MigrationEvent.EOF; i++) {
                 // the events themselves are MigrationReaderTest's business
             }
-        } catch (IOException e) {
-            throw new AssertionError(e);
         }
     }
 
@@ -313,13 +316,27 @@ final class MigrationReaderErrorTest {
             assertMentions(e, "4", "3");
         }
 
+        /**
+         * No page size anywhere and a page record that reads as no page size (CONTINUE before any
+         * block was named): the reader cannot tell the page size, and says so at the record.
+         */
         @Test
-        void ramWithoutAPageSize() {
-            StreamBuilder b = stream();
+        void ramWhosePageSizeCannotBeTold() {
+            StreamBuilder b = stream().sectionStart(1, "ram", 0, 4).memSize(PAGE).block("pc.ram", PAGE);
             long at = b.position();
-            byte[] bytes = b.sectionStart(1, "ram", 0, 4).memSize(PAGE).block("pc.ram", PAGE).eos().footer(1).eof()
-                    .description("{\"devices\": []}").toByteArray();
-            assertEquals(at, fails(MalformedStreamException.class, bytes).eventOffset());
+            byte[] bytes = b.u64(StreamBuilder.RAM_SAVE_FLAG_PAGE | StreamBuilder.RAM_SAVE_FLAG_CONTINUE)
+                    .bytes(new byte[PAGE]).eos().footer(1).eof().description("{\"devices\": []}").toByteArray();
+            MalformedStreamException e = fails(MalformedStreamException.class, bytes);
+            assertEquals(at, e.eventOffset());
+            assertTrue(e.problem().startsWith("cannot tell the RAM page size"), e.problem());
+        }
+
+        /** A RAM section of a block list and no pages needs no page size: nothing to tell it from, nothing wrong. */
+        @Test
+        void ramWithoutPagesNeedsNoPageSize() {
+            byte[] bytes = stream().sectionStart(1, "ram", 0, 4).memSize(PAGE).block("pc.ram", PAGE).eos().footer(1)
+                    .eof().description("{\"devices\": []}").toByteArray();
+            drain(bytes, ReadLimits.DEFAULT, true);
         }
 
         @Test

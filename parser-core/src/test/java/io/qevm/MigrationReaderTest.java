@@ -41,7 +41,7 @@ final class MigrationReaderTest {
     // ------------------------------------------------------------------ helpers
 
     static MigrationReader reader(byte[] bytes) {
-        return MigrationReader.of(MigrationSource.of(bytes), ReadLimits.DEFAULT, true);
+        return MigrationReader.open(bytes, ReadOptions.DEFAULT);
     }
 
     /** Every event up to and including the first EOF, as {@link #describe} lines. */
@@ -56,8 +56,6 @@ final class MigrationReaderTest {
                 }
             }
             throw new AssertionError("no EOF after 100000 events: " + lines.subList(0, 20));
-        } catch (java.io.IOException e) {
-            throw new AssertionError(e);
         }
     }
 
@@ -66,15 +64,15 @@ final class MigrationReaderTest {
         MigrationEvent e = r.currentEvent();
         return switch (e) {
             case SECTION_START -> "SECTION_START " + r.recordType() + " " + r.sectionName() + " #" + r.sectionId();
-            case RECORD_END -> "RECORD_END";
+            case SECTION_END -> "SECTION_END";
             case FOOTER -> "FOOTER #" + r.sectionId();
             case CONFIGURATION -> "CONFIGURATION " + r.machineName() + " caps=" + r.capabilities()
                     + " bits=" + r.targetPageBits();
             case COMMAND -> "COMMAND " + r.commandType() + " " + hex(r.commandPayload());
             case RAM_BLOCK -> "RAM_BLOCK " + r.blockName() + " 0x" + Long.toHexString(r.blockLength());
-            case RAM_PAGE -> "RAM_PAGE " + r.blockName() + "@0x" + Long.toHexString(r.pageAddress()) + " "
+            case RAM_PAGE -> "RAM_PAGE " + r.blockName() + "@0x" + Long.toHexString(r.pageOffset()) + " "
                     + r.pageEncoding();
-            case ZERO_PAGE -> "ZERO_PAGE " + r.blockName() + "@0x" + Long.toHexString(r.pageAddress())
+            case ZERO_PAGE -> "ZERO_PAGE " + r.blockName() + "@0x" + Long.toHexString(r.pageOffset())
                     + " fill=0x" + Integer.toHexString(r.fillByte());
             case FIELD -> "FIELD " + indexed(r) + " " + r.fieldKind() + " " + value(r);
             case STRUCT_START -> "STRUCT_START " + indexed(r);
@@ -141,7 +139,7 @@ final class MigrationReaderTest {
                 .description(desc(Json.deviceWithSubsections("dev", 0, 1, fields, subsections))).toByteArray();
         List<String> all = trace(bytes);
         assertEquals("SECTION_START FULL dev #3", all.get(0), all.toString());
-        assertEquals(List.of("RECORD_END", "FOOTER #3", "EOF"), all.subList(all.size() - 3, all.size()),
+        assertEquals(List.of("SECTION_END", "FOOTER #3", "EOF"), all.subList(all.size() - 3, all.size()),
                 all.toString());
         return all.subList(1, all.size() - 3);
     }
@@ -182,7 +180,7 @@ final class MigrationReaderTest {
         @Test
         void withoutDescriptionWhenNotRequired() throws Exception {
             byte[] bytes = stream().configuration("virt").targetPageBits(12).eof().toByteArray();
-            try (MigrationReader reader = MigrationReader.of(MigrationSource.of(bytes), ReadLimits.DEFAULT, false)) {
+            try (MigrationReader reader = MigrationReader.open(bytes, ReadOptions.builder().disable(ReadOptions.Feature.REQUIRE_DESCRIPTION).build())) {
                 assertFalse(reader.hasDescription());
                 assertEquals(-1, reader.descriptionJsonOffset());
                 assertEquals(-1, reader.ramPageSize());
@@ -212,7 +210,7 @@ final class MigrationReaderTest {
                 expect(reader, MigrationEvent.FIELD);
                 assertEquals(sectionAt + 1 + 4 + 6 + 4 + 4, reader.eventOffset(), "offsets count from the file start");
                 assertEquals(0x1122334455667788L, reader.fieldLongValue());
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
                 expect(reader, MigrationEvent.FOOTER);
                 expect(reader, MigrationEvent.EOF);
                 assertEquals(eofAt, reader.eventOffset());
@@ -248,10 +246,10 @@ final class MigrationReaderTest {
                 expect(reader, MigrationEvent.SECTION_START);
                 expect(reader, MigrationEvent.RAM_BLOCK);
                 expect(reader, MigrationEvent.RAM_PAGE);
-                assertEquals(PAGE, reader.pageAddress());
+                assertEquals(PAGE, reader.pageOffset());
                 assertEquals(bitmap + 8 + PAGE, reader.pageSourceOffset());
                 assertArrayEquals(pattern(PAGE, 8), bytes(reader.page()));
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
                 expect(reader, MigrationEvent.FOOTER);
                 expect(reader, MigrationEvent.EOF);
             }
@@ -280,7 +278,7 @@ final class MigrationReaderTest {
             assertEquals(length, json.length());
             byte[] bytes = stream().sectionFull(2, "timer", 0, 2).u64(-1).footer(2).eof().description(json)
                     .toByteArray();
-            assertEquals(List.of("SECTION_START FULL timer #2", "FIELD ticks SIGNED -1", "RECORD_END", "FOOTER #2",
+            assertEquals(List.of("SECTION_START FULL timer #2", "FIELD ticks SIGNED -1", "SECTION_END", "FOOTER #2",
                     "EOF"), trace(bytes));
         }
     }
@@ -363,7 +361,7 @@ final class MigrationReaderTest {
             byte[] bytes = b.eof().description(Json.descriptionWithConfiguration(PAGE, configuration)).toByteArray();
             assertEquals(List.of("CONFIGURATION pc-q35-8.2 caps=[x-ignore-shared] bits=-1",
                     "SECTION_START START ram #1", "RAM_BLOCK pc.ram 0x8000", "RAM_BLOCK pc.bios 0x2000",
-                    "RECORD_END", "FOOTER #1", "EOF"), trace(bytes));
+                    "SECTION_END", "FOOTER #1", "EOF"), trace(bytes));
         }
 
         @Test
@@ -393,11 +391,11 @@ final class MigrationReaderTest {
                 assertEquals(1024, reader.ramPageSize());
                 expect(reader, MigrationEvent.SECTION_START);
                 expect(reader, MigrationEvent.RAM_BLOCK);
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
                 expect(reader, MigrationEvent.FOOTER);
                 expect(reader, MigrationEvent.SECTION_START);
                 expect(reader, MigrationEvent.RAM_PAGE);
-                assertEquals(0x400, reader.pageAddress());
+                assertEquals(0x400, reader.pageOffset());
                 assertEquals(1024, reader.pageSize());
                 assertArrayEquals(filled(1024, 0x5a), bytes(reader.page()));
             }
@@ -435,7 +433,7 @@ final class MigrationReaderTest {
                 assertEquals("halted", reader.fieldName());
                 assertEquals(0xdeadbeefL, reader.fieldLongValue());
                 assertEquals("cpu", reader.sectionName(), "section accessors valid inside the section");
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
                 assertEquals(footerAt, reader.eventOffset());
                 assertEquals(563, reader.sectionId());
                 expect(reader, MigrationEvent.FOOTER);
@@ -455,8 +453,8 @@ final class MigrationReaderTest {
                     .description(desc(Json.device("a", 0, 1, Json.field("x", "uint8", 1)),
                             Json.device("b", 0, 1, Json.field("y", "uint8", 1))))
                     .toByteArray();
-            assertEquals(List.of("SECTION_START FULL a #1", "FIELD x UNSIGNED 1", "RECORD_END",
-                    "SECTION_START FULL b #2", "FIELD y UNSIGNED 2", "RECORD_END", "EOF"), trace(bytes));
+            assertEquals(List.of("SECTION_START FULL a #1", "FIELD x UNSIGNED 1", "SECTION_END",
+                    "SECTION_START FULL b #2", "FIELD y UNSIGNED 2", "SECTION_END", "EOF"), trace(bytes));
         }
 
         @Test
@@ -470,11 +468,11 @@ final class MigrationReaderTest {
             byte[] bytes = b.eof().description(desc(Json.device("timer", 0, 2, Json.field("t", "int64", 8))))
                     .toByteArray();
             assertEquals(List.of(
-                    "SECTION_START START ram #7", "RAM_BLOCK pc.ram 0x10000", "RECORD_END", "FOOTER #7",
-                    "SECTION_START PART ram #7", "ZERO_PAGE pc.ram@0x0 fill=0x0", "RECORD_END", "FOOTER #7",
+                    "SECTION_START START ram #7", "RAM_BLOCK pc.ram 0x10000", "SECTION_END", "FOOTER #7",
+                    "SECTION_START PART ram #7", "ZERO_PAGE pc.ram@0x0 fill=0x0", "SECTION_END", "FOOTER #7",
                     "COMMAND 11 ",
-                    "SECTION_START END ram #7", "RECORD_END", "FOOTER #7",
-                    "SECTION_START FULL timer #9", "FIELD t SIGNED 5", "RECORD_END", "FOOTER #9",
+                    "SECTION_START END ram #7", "SECTION_END", "FOOTER #7",
+                    "SECTION_START FULL timer #9", "FIELD t SIGNED 5", "SECTION_END", "FOOTER #9",
                     "EOF"), trace(bytes));
         }
 
@@ -507,9 +505,9 @@ final class MigrationReaderTest {
                     Json.arrayField("r", "uint32", 4, 3)))).toByteArray();
             try (MigrationReader reader = reader(bytes)) {
                 expect(reader, MigrationEvent.SECTION_START);
-                assertEquals(MigrationEvent.RECORD_END, reader.skipSection());
+                assertEquals(MigrationEvent.SECTION_END, reader.skipSection());
                 assertEquals(footerAt, reader.eventOffset());
-                assertEquals(MigrationEvent.RECORD_END, reader.skipSection(), "no-op on RECORD_END");
+                assertEquals(MigrationEvent.SECTION_END, reader.skipSection(), "no-op on SECTION_END");
                 expect(reader, MigrationEvent.FOOTER);
                 expect(reader, MigrationEvent.EOF);
             }
@@ -522,8 +520,8 @@ final class MigrationReaderTest {
                     .description(desc(Json.device("serial", 0, 3, Json.field("a", "uint8", 1)),
                             Json.device("serial", 1, 3, Json.field("b", "uint16", 2))))
                     .toByteArray();
-            assertEquals(List.of("SECTION_START FULL serial #5", "FIELD a UNSIGNED 16", "RECORD_END", "FOOTER #5",
-                    "SECTION_START FULL serial #6", "FIELD b UNSIGNED 8225", "RECORD_END", "FOOTER #6", "EOF"),
+            assertEquals(List.of("SECTION_START FULL serial #5", "FIELD a UNSIGNED 16", "SECTION_END", "FOOTER #5",
+                    "SECTION_START FULL serial #6", "FIELD b UNSIGNED 8225", "SECTION_END", "FOOTER #6", "EOF"),
                     trace(bytes));
         }
     }
@@ -610,7 +608,7 @@ final class MigrationReaderTest {
                 assertEquals(thirdAt, reader.eventOffset());
                 assertEquals("/rom@etc/acpi/tables", reader.blockName());
                 assertEquals(eosAt, reader.position());
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
                 assertEquals(eosAt, reader.eventOffset());
                 expect(reader, MigrationEvent.FOOTER);
                 expect(reader, MigrationEvent.EOF);
@@ -623,8 +621,8 @@ final class MigrationReaderTest {
             StreamBuilder b = stream();
             ramSetup(b, 1, name, 0x2000L);
             b.sectionEnd(1).page(0x1000, name, filled(PAGE, 1)).eos().footer(1);
-            assertEquals(List.of("SECTION_START START ram #1", "RAM_BLOCK " + name + " 0x2000", "RECORD_END",
-                    "FOOTER #1", "SECTION_START END ram #1", "RAM_PAGE " + name + "@0x1000 RAW", "RECORD_END",
+            assertEquals(List.of("SECTION_START START ram #1", "RAM_BLOCK " + name + " 0x2000", "SECTION_END",
+                    "FOOTER #1", "SECTION_START END ram #1", "RAM_PAGE " + name + "@0x1000 RAW", "SECTION_END",
                     "FOOTER #1", "EOF"), trace(b.eof().description(desc()).toByteArray()));
         }
 
@@ -644,12 +642,12 @@ final class MigrationReaderTest {
                 assertEquals(zeroAt, reader.eventOffset());
                 assertEquals(zeroAt + 8 + 1 + 6 + 1, reader.position());
                 assertEquals("pc.ram", reader.blockName());
-                assertEquals(0x3000, reader.pageAddress());
+                assertEquals(0x3000, reader.pageOffset());
                 assertEquals(PAGE, reader.pageSize());
                 assertEquals(0xa5, reader.fillByte());
                 assertThrows(IllegalStateException.class, reader::page);
                 assertThrows(IllegalStateException.class, reader::pageData);
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
             }
         }
 
@@ -672,7 +670,7 @@ final class MigrationReaderTest {
                 assertEquals(pageAt, reader.eventOffset());
                 assertEquals(afterPage, reader.position());
                 assertEquals("pc.ram", reader.blockName());
-                assertEquals(0x2000, reader.pageAddress());
+                assertEquals(0x2000, reader.pageOffset());
                 assertEquals(PAGE, reader.pageSize());
                 assertEquals(PageEncoding.RAW, reader.pageEncoding());
                 long dataAt = pageAt + 8 + 1 + "pc.ram".length();
@@ -684,7 +682,7 @@ final class MigrationReaderTest {
                 assertArrayEquals(data, bytes(segment.asSlice(offset, PAGE)));
                 assertArrayEquals(data, bytes(reader.bytesAt(dataAt, PAGE)));
                 assertThrows(IllegalStateException.class, reader::fillByte);
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
             }
         }
 
@@ -701,10 +699,10 @@ final class MigrationReaderTest {
                     .eos().footer(1);
             byte[] bytes = b.eof().description(desc()).toByteArray();
             assertEquals(List.of("SECTION_START START ram #1", "RAM_BLOCK pc.ram 0x4000", "RAM_BLOCK pc.bios 0x2000",
-                    "RECORD_END", "FOOTER #1", "SECTION_START PART ram #1",
+                    "SECTION_END", "FOOTER #1", "SECTION_START PART ram #1",
                     "RAM_PAGE pc.bios@0x0 RAW", "ZERO_PAGE pc.bios@0x1000 fill=0x0",
                     "RAM_PAGE pc.ram@0x1000 RAW", "RAM_PAGE pc.ram@0x2000 RAW", "ZERO_PAGE pc.ram@0x3000 fill=0x0",
-                    "RECORD_END", "FOOTER #1", "EOF"), trace(bytes));
+                    "SECTION_END", "FOOTER #1", "EOF"), trace(bytes));
         }
 
         @Test
@@ -727,14 +725,14 @@ final class MigrationReaderTest {
             long zeroAt = b.position();
             b.zeroPage(0x1000, "pc.ram", 0).multifdFlush().eos().footer(1);
             byte[] bytes = b.eof().description(desc()).toByteArray();
-            assertEquals(List.of("SECTION_START START ram #1", "RAM_BLOCK pc.ram 0x2000", "RECORD_END", "FOOTER #1",
-                    "SECTION_START END ram #1", "ZERO_PAGE pc.ram@0x1000 fill=0x0", "RECORD_END", "FOOTER #1",
+            assertEquals(List.of("SECTION_START START ram #1", "RAM_BLOCK pc.ram 0x2000", "SECTION_END", "FOOTER #1",
+                    "SECTION_START END ram #1", "ZERO_PAGE pc.ram@0x1000 fill=0x0", "SECTION_END", "FOOTER #1",
                     "EOF"), trace(bytes));
             try (MigrationReader reader = reader(bytes)) {
                 expect(reader, MigrationEvent.SECTION_START);
                 expect(reader, MigrationEvent.RAM_BLOCK);
-                expect(reader, MigrationEvent.RECORD_END);
-                assertEquals(eosAt, reader.eventOffset(), "RECORD_END at the EOS, past the flush");
+                expect(reader, MigrationEvent.SECTION_END);
+                assertEquals(eosAt, reader.eventOffset(), "SECTION_END at the EOS, past the flush");
                 expect(reader, MigrationEvent.FOOTER);
                 expect(reader, MigrationEvent.SECTION_START);
                 expect(reader, MigrationEvent.ZERO_PAGE);
@@ -747,9 +745,9 @@ final class MigrationReaderTest {
             StreamBuilder b = stream();
             ramSetup(b, 1, "pc.ram", 0x1000L);
             b.sectionPart(1).eos().footer(1).sectionPart(1).eos().footer(1);
-            assertEquals(List.of("SECTION_START START ram #1", "RAM_BLOCK pc.ram 0x1000", "RECORD_END", "FOOTER #1",
-                    "SECTION_START PART ram #1", "RECORD_END", "FOOTER #1",
-                    "SECTION_START PART ram #1", "RECORD_END", "FOOTER #1", "EOF"),
+            assertEquals(List.of("SECTION_START START ram #1", "RAM_BLOCK pc.ram 0x1000", "SECTION_END", "FOOTER #1",
+                    "SECTION_START PART ram #1", "SECTION_END", "FOOTER #1",
+                    "SECTION_START PART ram #1", "SECTION_END", "FOOTER #1", "EOF"),
                     trace(b.eof().description(desc()).toByteArray()));
         }
 
@@ -761,9 +759,9 @@ final class MigrationReaderTest {
             long pageAt = b.position();
             b.sectionEnd(1).page(0x400, "ram", data).zeroPage(0xc00, null, 0).eos().footer(1);
             byte[] bytes = b.eof().description(Json.description(1024)).toByteArray();
-            assertEquals(List.of("SECTION_START START ram #1", "RAM_BLOCK ram 0x2000", "RECORD_END", "FOOTER #1",
+            assertEquals(List.of("SECTION_START START ram #1", "RAM_BLOCK ram 0x2000", "SECTION_END", "FOOTER #1",
                     "SECTION_START END ram #1", "RAM_PAGE ram@0x400 RAW", "ZERO_PAGE ram@0xc00 fill=0x0",
-                    "RECORD_END", "FOOTER #1", "EOF"), trace(bytes));
+                    "SECTION_END", "FOOTER #1", "EOF"), trace(bytes));
             try (MigrationReader reader = reader(bytes)) {
                 assertEquals(1024, reader.ramPageSize());
                 for (int i = 0; i < 5; i++) {
@@ -798,12 +796,12 @@ final class MigrationReaderTest {
                 assertEquals("pc.bios", reader.blockName());
                 assertEquals(0x4000, reader.blockLength());
                 assertEquals(0xfffc0000L, reader.blockMrAddr());
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
                 expect(reader, MigrationEvent.FOOTER);
                 expect(reader, MigrationEvent.SECTION_START);
                 expect(reader, MigrationEvent.RAM_PAGE);
                 assertEquals("pc.bios", reader.blockName());
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
                 expect(reader, MigrationEvent.FOOTER);
                 expect(reader, MigrationEvent.EOF);
             }
@@ -827,7 +825,7 @@ final class MigrationReaderTest {
                 expect(reader, MigrationEvent.RAM_BLOCK);
                 assertEquals("pc.bios", reader.blockName());
                 assertEquals(-1, reader.blockPageSize());
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
                 expect(reader, MigrationEvent.FOOTER);
             }
         }
@@ -837,7 +835,7 @@ final class MigrationReaderTest {
             StreamBuilder b = stream().postcopyAdvise(0x1000, 0x1000);
             ramSetup(b, 1, "pc.ram", 0x200000L, "pc.bios", 0x40000L);
             assertEquals(List.of("COMMAND 3 00000000000010000000000000001000", "SECTION_START START ram #1",
-                    "RAM_BLOCK pc.ram 0x200000", "RAM_BLOCK pc.bios 0x40000", "RECORD_END", "FOOTER #1", "EOF"),
+                    "RAM_BLOCK pc.ram 0x200000", "RAM_BLOCK pc.bios 0x40000", "SECTION_END", "FOOTER #1", "EOF"),
                     trace(b.eof().description(desc()).toByteArray()));
         }
 
@@ -860,12 +858,12 @@ final class MigrationReaderTest {
                 expect(reader, MigrationEvent.RAM_PAGE);
                 assertEquals(pageAt, reader.eventOffset());
                 assertEquals(afterAt, reader.position());
-                assertEquals(0x1000, reader.pageAddress());
+                assertEquals(0x1000, reader.pageOffset());
                 assertEquals(PageEncoding.COMPRESSED, reader.pageEncoding());
                 assertEquals(-1, reader.pageSourceOffset());
                 assertArrayEquals(data, bytes(reader.page()));
                 assertArrayEquals(data, bytes(reader.pageData().asSlice(reader.pageDataOffset(), PAGE)));
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
             }
         }
 
@@ -934,10 +932,10 @@ final class MigrationReaderTest {
                 assertEquals(firstDeltaAt, reader.eventOffset());
                 assertEquals(PageEncoding.XBZRLE, reader.pageEncoding());
                 assertEquals(-1, reader.pageSourceOffset());
-                assertEquals(0, reader.pageAddress());
+                assertEquals(0, reader.pageOffset());
                 assertArrayEquals(page0, bytes(reader.page()), "delta on a raw page of an earlier part");
                 expect(reader, MigrationEvent.RAM_PAGE);
-                assertEquals(0x1000, reader.pageAddress());
+                assertEquals(0x1000, reader.pageOffset());
                 assertArrayEquals(page1, bytes(reader.page()), "delta on a page never sent (zero)");
                 expect(reader, MigrationEvent.RAM_PAGE);
                 assertArrayEquals(page0again, bytes(reader.page()), "delta on a delta");
@@ -945,7 +943,7 @@ final class MigrationReaderTest {
                 assertArrayEquals(page2, bytes(reader.page()), "delta on a fill-byte page");
                 expect(reader, MigrationEvent.RAM_PAGE);
                 assertArrayEquals(page3, bytes(reader.page()), "delta on a compressed page");
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
                 expect(reader, MigrationEvent.FOOTER);
                 expect(reader, MigrationEvent.EOF);
             }
@@ -1059,7 +1057,7 @@ final class MigrationReaderTest {
                 assertArrayEquals(c, bytes(reader.page()));
                 expect(reader, MigrationEvent.RAM_PAGE);
                 assertArrayEquals(page1OnC, bytes(reader.page()), "delta on an inflated page");
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
             }
         }
 
@@ -1094,7 +1092,7 @@ final class MigrationReaderTest {
             assertEquals(List.of("CONFIGURATION pc-q35-9.0 caps=[mapped-ram] bits=-1", "SECTION_START START ram #1",
                     "RAM_BLOCK pc.ram 0x46000", "RAM_PAGE pc.ram@0x0 MAPPED", "RAM_PAGE pc.ram@0x2000 MAPPED",
                     "RAM_PAGE pc.ram@0x41000 MAPPED", "RAM_BLOCK pc.bios 0x2000", "RAM_PAGE pc.bios@0x1000 MAPPED",
-                    "RECORD_END", "FOOTER #1", "SECTION_START END ram #1", "RECORD_END", "FOOTER #1", "EOF"),
+                    "SECTION_END", "FOOTER #1", "SECTION_START END ram #1", "SECTION_END", "FOOTER #1", "EOF"),
                     trace(bytes));
             try (MigrationReader reader = reader(bytes)) {
                 expect(reader, MigrationEvent.CONFIGURATION);
@@ -1105,7 +1103,7 @@ final class MigrationReaderTest {
                     expect(reader, MigrationEvent.RAM_PAGE);
                     assertEquals(regionA + (long) page * PAGE, reader.eventOffset());
                     assertEquals(regionA + (long) page * PAGE, reader.pageSourceOffset());
-                    assertEquals((long) page * PAGE, reader.pageAddress());
+                    assertEquals((long) page * PAGE, reader.pageOffset());
                     assertArrayEquals(pattern(PAGE, page), bytes(reader.page()));
                     assertArrayEquals(pattern(PAGE, page),
                             bytes(reader.pageData().asSlice(reader.pageDataOffset(), PAGE)));
@@ -1114,7 +1112,7 @@ final class MigrationReaderTest {
                 assertEquals(blockBAt, reader.eventOffset());
                 expect(reader, MigrationEvent.RAM_PAGE);
                 assertArrayEquals(pattern(PAGE, 200), bytes(reader.page()));
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
                 assertEquals(eosAt, reader.eventOffset());
             }
         }
@@ -1136,7 +1134,7 @@ final class MigrationReaderTest {
             byte[] bytes = b.eof().description(Json.descriptionWithConfiguration(PAGE, configuration)).toByteArray();
             assertEquals(List.of("CONFIGURATION pc-q35-10.2 caps=[x-ignore-shared, mapped-ram] bits=-1",
                     "SECTION_START START ram #1", "RAM_BLOCK pc.ram 0x100000", "RAM_BLOCK pc.bios 0x2000",
-                    "RAM_PAGE pc.bios@0x0 MAPPED", "RECORD_END", "FOOTER #1", "EOF"), trace(bytes));
+                    "RAM_PAGE pc.bios@0x0 MAPPED", "SECTION_END", "FOOTER #1", "EOF"), trace(bytes));
         }
 
         static byte[] deflate(byte[] data, int level) {
@@ -1204,7 +1202,7 @@ final class MigrationReaderTest {
                 expect(reader, MigrationEvent.FIELD);
                 assertEquals("int32 le", reader.fieldType());
                 assertEquals(-10, reader.fieldLongValue(), "int32 le is big-endian like the rest");
-                expect(reader, MigrationEvent.RECORD_END);
+                expect(reader, MigrationEvent.SECTION_END);
             }
         }
 
@@ -1407,8 +1405,8 @@ final class MigrationReaderTest {
         void htabWithoutHashTable() {
             StreamBuilder b = stream().sectionStart(12, "spapr/htab", 0, 1).u32(-1).footer(12)
                     .sectionEnd(12).u32(-1).footer(12);
-            assertEquals(List.of("SECTION_START START spapr/htab #12", "RECORD_END", "FOOTER #12",
-                    "SECTION_START END spapr/htab #12", "RECORD_END", "FOOTER #12", "EOF"),
+            assertEquals(List.of("SECTION_START START spapr/htab #12", "SECTION_END", "FOOTER #12",
+                    "SECTION_START END spapr/htab #12", "SECTION_END", "FOOTER #12", "EOF"),
                     trace(b.eof().description(desc()).toByteArray()));
         }
 
@@ -1429,14 +1427,14 @@ final class MigrationReaderTest {
             long endEnd = b.position();
             b.footer(12);
             byte[] bytes = b.eof().description(desc()).toByteArray();
-            assertEquals(List.of("SECTION_START START spapr/htab #12", "RECORD_END", "FOOTER #12",
-                    "SECTION_START PART spapr/htab #12", "RECORD_END", "FOOTER #12",
-                    "SECTION_START END spapr/htab #12", "RECORD_END", "FOOTER #12", "EOF"), trace(bytes));
+            assertEquals(List.of("SECTION_START START spapr/htab #12", "SECTION_END", "FOOTER #12",
+                    "SECTION_START PART spapr/htab #12", "SECTION_END", "FOOTER #12",
+                    "SECTION_START END spapr/htab #12", "SECTION_END", "FOOTER #12", "EOF"), trace(bytes));
             try (MigrationReader reader = reader(bytes)) {
                 long[] ends = {firstEnd, partEnd, endEnd};
                 for (long end : ends) {
                     expect(reader, MigrationEvent.SECTION_START);
-                    expect(reader, MigrationEvent.RECORD_END);
+                    expect(reader, MigrationEvent.SECTION_END);
                     assertEquals(end, reader.eventOffset());
                     assertEquals("spapr/htab", reader.sectionName());
                     expect(reader, MigrationEvent.FOOTER);
@@ -1459,13 +1457,13 @@ final class MigrationReaderTest {
             long endEnd = b.position();
             b.footer(3);
             byte[] bytes = b.eof().description(desc()).toByteArray();
-            assertEquals(List.of("SECTION_START START s390-storage_attributes #3", "RECORD_END", "FOOTER #3",
-                    "SECTION_START PART s390-storage_attributes #3", "RECORD_END", "FOOTER #3",
-                    "SECTION_START END s390-storage_attributes #3", "RECORD_END", "FOOTER #3", "EOF"), trace(bytes));
+            assertEquals(List.of("SECTION_START START s390-storage_attributes #3", "SECTION_END", "FOOTER #3",
+                    "SECTION_START PART s390-storage_attributes #3", "SECTION_END", "FOOTER #3",
+                    "SECTION_START END s390-storage_attributes #3", "SECTION_END", "FOOTER #3", "EOF"), trace(bytes));
             try (MigrationReader reader = reader(bytes)) {
                 for (long end : new long[] {startEnd, partEnd, endEnd}) {
                     expect(reader, MigrationEvent.SECTION_START);
-                    expect(reader, MigrationEvent.RECORD_END);
+                    expect(reader, MigrationEvent.SECTION_END);
                     assertEquals(end, reader.eventOffset());
                     expect(reader, MigrationEvent.FOOTER);
                 }
@@ -1481,9 +1479,9 @@ final class MigrationReaderTest {
             b.sectionFull(4, "timer", 0, 2).u64(1).footer(4);
             byte[] bytes = b.eof().description(desc(Json.device("timer", 0, 2, Json.field("t", "int64", 8))))
                     .toByteArray();
-            assertEquals(List.of("SECTION_START START s390-storage_attributes #3", "RECORD_END", "FOOTER #3",
-                    "SECTION_START END s390-storage_attributes #3", "RECORD_END", "FOOTER #3",
-                    "SECTION_START FULL timer #4", "FIELD t SIGNED 1", "RECORD_END", "FOOTER #4", "EOF"),
+            assertEquals(List.of("SECTION_START START s390-storage_attributes #3", "SECTION_END", "FOOTER #3",
+                    "SECTION_START END s390-storage_attributes #3", "SECTION_END", "FOOTER #3",
+                    "SECTION_START FULL timer #4", "FIELD t SIGNED 1", "SECTION_END", "FOOTER #4", "EOF"),
                     trace(bytes));
         }
 
@@ -1493,8 +1491,8 @@ final class MigrationReaderTest {
             StreamBuilder b = stream();
             b.sectionStart(3, "s390-storage_attributes", 0, 0).u64(StreamBuilder.STATTR_FLAG_EOS).footer(3);
             b.sectionEnd(3).u64(StreamBuilder.STATTR_FLAG_DONE).footer(3);
-            assertEquals(List.of("SECTION_START START s390-storage_attributes #3", "RECORD_END", "FOOTER #3",
-                    "SECTION_START END s390-storage_attributes #3", "RECORD_END", "FOOTER #3", "EOF"),
+            assertEquals(List.of("SECTION_START START s390-storage_attributes #3", "SECTION_END", "FOOTER #3",
+                    "SECTION_START END s390-storage_attributes #3", "SECTION_END", "FOOTER #3", "EOF"),
                     trace(b.eof().description(desc()).toByteArray()));
         }
     }
@@ -1509,7 +1507,7 @@ final class MigrationReaderTest {
             try (MigrationReader reader = reader(stream().eof().description(desc()).toByteArray())) {
                 assertEquals(null, reader.currentEvent());
                 assertThrows(IllegalStateException.class, reader::sectionName);
-                assertThrows(IllegalStateException.class, reader::pageAddress);
+                assertThrows(IllegalStateException.class, reader::pageOffset);
                 assertThrows(IllegalStateException.class, reader::fieldName);
                 assertThrows(IllegalStateException.class, reader::machineName);
                 assertEquals("<memory>", reader.sourceName());
@@ -1530,7 +1528,7 @@ final class MigrationReaderTest {
                 assertThrows(IllegalStateException.class, reader::capabilities);
                 assertThrows(IllegalStateException.class, reader::blockName);
                 expect(reader, MigrationEvent.RAM_BLOCK);
-                assertThrows(IllegalStateException.class, reader::pageAddress);
+                assertThrows(IllegalStateException.class, reader::pageOffset);
                 assertThrows(IllegalStateException.class, reader::fillByte);
                 assertThrows(IllegalStateException.class, reader::fieldName);
                 assertEquals("ram", reader.sectionName());
@@ -1538,15 +1536,30 @@ final class MigrationReaderTest {
         }
 
         @Test
-        void wireValuesAreQemuConstants() {
-            assertEquals(0x00, MigrationEvent.EOF.wireValue());
-            assertEquals(0x05, MigrationEvent.SUBSECTION.wireValue());
-            assertEquals(0x08, MigrationEvent.COMMAND.wireValue());
-            assertEquals(0x7e, MigrationEvent.FOOTER.wireValue());
-            assertEquals(0x04, MigrationEvent.RAM_BLOCK.wireValue());
-            assertEquals(0x08, MigrationEvent.RAM_PAGE.wireValue());
-            assertEquals(0x02, MigrationEvent.ZERO_PAGE.wireValue());
-            assertEquals(-1, MigrationEvent.FIELD.wireValue());
+        void eventIdsAreDenseAndMirroredInMigrationEventId() throws Exception {
+            for (MigrationEvent e : MigrationEvent.values()) {
+                assertEquals(e.ordinal(), e.id(), e.name());
+                assertEquals(e.id(), MigrationEventId.class.getField("ID_" + e.name()).getInt(null), e.name());
+            }
+        }
+
+        @Test
+        void eventTraitsPairScopesAndMarkPayloads() {
+            for (MigrationEvent e : MigrationEvent.values()) {
+                boolean opens = e == MigrationEvent.SECTION_START || e == MigrationEvent.STRUCT_START
+                        || e == MigrationEvent.SUBSECTION;
+                boolean closes = e == MigrationEvent.SECTION_END || e == MigrationEvent.STRUCT_END
+                        || e == MigrationEvent.SUBSECTION_END;
+                boolean payload = e == MigrationEvent.RAM_PAGE || e == MigrationEvent.FIELD
+                        || e == MigrationEvent.COMMAND;
+                assertEquals(opens, e.opensScope(), e.name());
+                assertEquals(closes, e.closesScope(), e.name());
+                assertEquals(payload, e.hasPayload(), e.name());
+            }
+        }
+
+        @Test
+        void recordTypesAreQemuConstants() {
             assertEquals(0x01, RecordType.START.wireValue());
             assertEquals(0x04, RecordType.FULL.wireValue());
             assertTrue(RecordType.FULL.hasHeader());

@@ -15,18 +15,18 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The reader gives the same events, offsets and values whatever its source: every plain sample
- * is read from the mapped file and from a heap array, and a digest of everything each event
- * exposes is compared.
+ * The reader gives the same events, offsets and values whatever its source: every sample is read
+ * from the mapped file, from a heap array and as a stream (a few bytes a read), and a digest of
+ * everything each event exposes is compared. Mapped-ram, XBZRLE, zlib, libvirt images included.
  */
 class SourceKindsTest {
 
     static Stream<Path> samples() throws IOException {
-        Path root = Path.of(System.getProperty("qevm.samples", "../src-samples"));
-        return Files.list(root).filter(Files::isDirectory).sorted()
+        return Files.list(Samples.root()).filter(Files::isDirectory).sorted()
                 .flatMap(folder -> {
                     try {
-                        return Files.list(folder).filter(f -> f.toString().endsWith(".mig"));
+                        return Files.list(folder).filter(f -> f.toString().endsWith(".mig")
+                                || f.toString().endsWith(".sav") || f.toString().endsWith(".mig.xz"));
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
@@ -36,22 +36,26 @@ class SourceKindsTest {
 
     @ParameterizedTest
     @MethodSource("samples")
-    void mappedAndHeapSourcesReadAlike(Path dump) throws Exception {
+    void everySourceKindReadsAlike(Path dump) throws Exception {
+        byte[] bytes = Samples.read(dump);
         String mapped;
-        try (MigrationReader reader = MigrationReader.of(MigrationSource.mapped(dump), ReadLimits.DEFAULT, true)) {
+        try (MigrationReader reader = SourceKind.MAPPED.open(bytes)) {
             mapped = digest(reader);
         }
-        String heap;
-        try (MigrationReader reader = MigrationReader.of(MigrationSource.of(Files.readAllBytes(dump)),
-                ReadLimits.DEFAULT, true)) {
-            heap = digest(reader);
+        for (SourceKind kind : new SourceKind[] {SourceKind.HEAP, SourceKind.STREAM}) {
+            try (MigrationReader reader = kind.open(bytes)) {
+                assertEquals(mapped, digest(reader), dump.getFileName() + " from " + kind);
+            }
         }
-        assertEquals(mapped, heap, dump.getFileName().toString());
     }
 
     /** SHA-256 over each event, its offsets and what its accessors give. */
     private static String digest(MigrationReader reader) throws NoSuchAlgorithmException {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        KeptPages kept = new KeptPages(); // XBZRLE from a stream: the pages' earlier copies are kept here
+        if (!reader.isRandomAccess()) {
+            reader.setPageStore(kept);
+        }
         for (MigrationEvent e = reader.next(); ; e = reader.next()) {
             StringBuilder line = new StringBuilder().append(e).append(' ').append(reader.eventOffset()).append(' ')
                     .append(reader.position());
@@ -60,12 +64,17 @@ class SourceKindsTest {
                         .append(reader.recordType());
                 case RAM_BLOCK -> line.append(reader.blockName()).append(reader.blockLength());
                 case RAM_PAGE -> {
-                    line.append(reader.blockName()).append(reader.pageAddress()).append(reader.pageEncoding());
+                    line.append(reader.blockName()).append(reader.pageOffset()).append(reader.pageEncoding())
+                            .append(reader.pageSourceOffset());
                     sha.update(reader.page().toArray(ValueLayout.JAVA_BYTE));
+                    kept.keep(reader);
                 }
-                case ZERO_PAGE -> line.append(reader.blockName()).append(reader.pageAddress()).append(reader.fillByte());
+                case ZERO_PAGE -> {
+                    line.append(reader.blockName()).append(reader.pageOffset()).append(reader.fillByte());
+                    kept.keep(reader);
+                }
                 case FIELD -> {
-                    line.append(reader.fieldName()).append(reader.fieldIndex());
+                    line.append(reader.fieldPath()).append(reader.fieldIndex());
                     MemorySegment bytes = reader.fieldBytes();
                     sha.update(bytes.toArray(ValueLayout.JAVA_BYTE));
                 }

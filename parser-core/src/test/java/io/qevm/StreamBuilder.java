@@ -63,7 +63,7 @@ public final class StreamBuilder {
     public static final int STATTR_FLAG_DONE = 0x08;
 
     // libvirt src/qemu/qemu_saveimage.h: QEMU_SAVE_MAGIC, QEMU_SAVE_VERSION
-    static final String LIBVIRT_MAGIC = "LibvirtQemudSave";
+    public static final String LIBVIRT_MAGIC = "LibvirtQemudSave";
     public static final int LIBVIRT_HEADER_BYTES = 92;
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -397,18 +397,18 @@ public final class StreamBuilder {
      * "devices": [...]}}, devices with {@code fields} and {@code subsections}. Each method returns
      * JSON text; lists are passed as the texts of their items.
      */
-    static final class Json {
+    public static final class Json {
 
         private Json() {
         }
 
         /** The top object, without a {@code configuration} entry (QEMU before 8.2). */
-        static String description(int pageSize, String... devices) {
+        public static String description(int pageSize, String... devices) {
             return "{\"page_size\": " + pageSize + ", \"devices\": " + list(devices) + "}";
         }
 
         /** The top object with a {@code configuration} entry (QEMU 8.2+). */
-        static String descriptionWithConfiguration(int pageSize, String configuration, String... devices) {
+        public static String descriptionWithConfiguration(int pageSize, String configuration, String... devices) {
             return "{\"configuration\": " + configuration + ", \"page_size\": " + pageSize + ", \"devices\": "
                     + list(devices) + "}";
         }
@@ -417,25 +417,25 @@ public final class StreamBuilder {
          * The {@code configuration} entry: fields {@code len} (uint32) and {@code name} (buffer of
          * the machine name's length), then the given subsections.
          */
-        static String configuration(String machine, String... subsections) {
+        public static String configuration(String machine, String... subsections) {
             return struct("configuration", 1, new String[] {field("len", "uint32", 4),
                     field("name", "buffer", machine.getBytes(StandardCharsets.UTF_8).length)}, subsections);
         }
 
         /** A device: name, instance_id, vmsd_name (= name), version, fields, no subsections. */
-        static String device(String name, long instanceId, int version, String... fields) {
+        public static String device(String name, long instanceId, int version, String... fields) {
             return deviceWithSubsections(name, instanceId, version, fields);
         }
 
         /** A device with subsections. */
-        static String deviceWithSubsections(String name, long instanceId, int version, String[] fields,
+        public static String deviceWithSubsections(String name, long instanceId, int version, String[] fields,
                                             String... subsections) {
             return "{\"name\": " + quote(name) + ", \"instance_id\": " + instanceId + ", "
                     + struct(name, version, fields, subsections).substring(1);
         }
 
         /** A subsection (or struct body): vmsd_name, version, fields, subsections. */
-        static String struct(String vmsdName, int version, String[] fields, String... subsections) {
+        public static String struct(String vmsdName, int version, String[] fields, String... subsections) {
             StringBuilder json = new StringBuilder("{\"vmsd_name\": ").append(quote(vmsdName))
                     .append(", \"version\": ").append(version)
                     .append(", \"fields\": ").append(list(fields));
@@ -446,30 +446,30 @@ public final class StreamBuilder {
         }
 
         /** A field: name, type, size. */
-        static String field(String name, String type, int size) {
+        public static String field(String name, String type, int size) {
             return "{\"name\": " + quote(name) + ", \"type\": " + quote(type) + ", \"size\": " + size + "}";
         }
 
         /** A field standing for {@code arrayLen} copies. */
-        static String arrayField(String name, String type, int size, int arrayLen) {
+        public static String arrayField(String name, String type, int size, int arrayLen) {
             return "{\"name\": " + quote(name) + ", \"array_len\": " + arrayLen + ", \"type\": " + quote(type)
                     + ", \"size\": " + size + "}";
         }
 
         /** An array element given with {@code index}. */
-        static String indexField(String name, String type, int size, int index) {
+        public static String indexField(String name, String type, int size, int index) {
             return "{\"name\": " + quote(name) + ", \"index\": " + index + ", \"type\": " + quote(type)
                     + ", \"size\": " + size + "}";
         }
 
         /** A struct field: its {@code struct} body is {@link #struct}'s text; {@code index} &lt; 0 for none. */
-        static String structField(String name, int index, int size, String body) {
+        public static String structField(String name, int index, int size, String body) {
             return "{\"name\": " + quote(name) + (index >= 0 ? ", \"index\": " + index : "")
                     + ", \"type\": \"struct\", \"struct\": " + body + ", \"size\": " + size + "}";
         }
 
         /** JSON list of the given item texts. */
-        static String list(String... items) {
+        public static String list(String... items) {
             StringJoiner joined = new StringJoiner(", ", "[", "]");
             for (String item : items) {
                 joined.add(item);
@@ -477,7 +477,7 @@ public final class StreamBuilder {
             return joined.toString();
         }
 
-        static String quote(String text) {
+        public static String quote(String text) {
             return '"' + text.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
         }
     }

@@ -62,8 +62,6 @@ final class TruncationTest {
                 }
             }
             throw new AssertionError("no SECTION_FULL record");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

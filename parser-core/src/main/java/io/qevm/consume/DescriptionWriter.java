@@ -1,5 +1,6 @@
 package io.qevm.consume;
 
+import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -28,10 +29,16 @@ public final class DescriptionWriter {
      * Writes the description of {@code reader}'s stream to {@code out}, followed by a newline
      * when {@code finalNewline} (stdout gets one, {@code -x}'s desc.json does not).
      *
+     * <p>On a stream, whose description comes last, the reader is first moved on (its events
+     * skipped) until it knows the description: call this before other consumers, or after them.
+     *
      * @throws IOException           if {@code out} fails
      * @throws IllegalStateException if the stream has no description
      */
     public static void write(MigrationReader reader, OutputStream out, boolean finalNewline) throws IOException {
+        while (!reader.isDescriptionKnown() && reader.next() != MigrationEvent.EOF) {
+            // a stream: RAM comes before the description, and is skipped
+        }
         byte[] json = reader.descriptionJson().toArray(ValueLayout.JAVA_BYTE);
         try (JsonParser parser = PARSER_FACTORY.createParser(ObjectReadContext.empty(), json);
              JsonGenerator generator = PythonJson.generator(out)) {

@@ -1,5 +1,6 @@
 package io.qevm.consume;
 
+import io.qevm.internal.Text;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -18,6 +19,14 @@ public final class OutputFileException extends IOException {
     public OutputFileException(Path path, IOException cause) {
         super(cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(), cause);
         this.path = path;
+    }
+
+    /**
+     * One line for a user: the path and the problem, with control characters (from block names
+     * in the stream) shown as escapes.
+     */
+    public String describe() {
+        return Text.printable(String.valueOf(path)) + ": cannot write: " + Text.printable(getMessage());
     }
 
     /** The file or directory that could not be written. */

@@ -2,6 +2,8 @@ package io.qevm.consume;
 
 import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
+import io.qevm.PageStore;
+import java.lang.foreign.MemorySegment;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,13 +34,17 @@ import java.util.function.Consumer;
  * by {@link #commit()}; {@link #close()} without a commit removes them. Whole files written
  * alongside ({@code desc.json}, {@code state.json}) go through {@link #newFile} for the same rule.
  *
- * <p>Runs of pages that lie in the source file and follow each other in a block are written with
- * one gathering write, straight from the mapping.
+ * <p>Pages that follow each other in a block are gathered in a buffer and written with one
+ * write: whatever the source, a page's bytes are copied once, while they are valid.
+ *
+ * <p>The files hold the last copy of every page written so far, so the extractor is also a
+ * {@link PageStore}: a reader over a stream applies XBZRLE deltas to what it wrote.
  */
-public final class PageExtractor implements MigrationConsumer, Closeable {
+public final class PageExtractor implements MigrationConsumer, PageStore, Closeable {
 
     private static final String PARTIAL = ".partial";
-    private static final int RUN_PAGES = 64;
+    /** The bytes of contiguous pages gathered for one write. */
+    private static final int RUN_BYTES = 1 << 20;
     private static final int PAGES_PER_SEEN_CHUNK = 1 << 16;
 
     private final Path root;
@@ -55,12 +61,11 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
     private final List<FileChannel> channels = new ArrayList<>();
     private boolean committed;
 
-    // the run of pages waiting for one gathering write
+    // the run of pages waiting for one write
     private BlockFile runFile;
     private long runStart;
-    private long runNext;
-    private final ByteBuffer[] runBuffers = new ByteBuffer[RUN_PAGES];
-    private int runCount;
+    private final ByteBuffer run = ByteBuffer.allocateDirect(RUN_BYTES);
+    private final MemorySegment runBytes = MemorySegment.ofBuffer(run);
     private ByteBuffer fillPage;
 
     /** A block's output file and which of its pages were written. */
@@ -143,28 +148,27 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
 
     private void page(MigrationReader reader) throws IOException {
         BlockFile file = blocks.get(reader.blockName());
-        long address = reader.pageAddress();
+        long address = reader.pageOffset();
         int size = reader.pageSize();
         file.markSeen(address / size);
-        if (reader.pageSourceOffset() >= 0) {
-            // the bytes stay valid in the source after next(): gather them into one write
-            if (runCount == 0 || runFile != file || runNext != address || runCount == RUN_PAGES) {
-                flushRun();
-                runFile = file;
-                runStart = address;
-                runNext = address;
-            }
-            runBuffers[runCount++] = reader.page().asByteBuffer();
-            runNext += size;
-        } else {
+        // first: decoding an XBZRLE page of a stream reads the page's last copy back (readPage)
+        MemorySegment data = reader.pageData();
+        long index = reader.pageDataOffset();
+        if (run.position() > 0 && (runFile != file || runStart + run.position() != address
+                || run.remaining() < size)) {
             flushRun();
-            write(file, reader.page().asByteBuffer(), address);
         }
+        if (run.position() == 0) {
+            runFile = file;
+            runStart = address;
+        }
+        MemorySegment.copy(data, index, runBytes, run.position(), size);
+        run.position(run.position() + size);
     }
 
     private void zeroPage(MigrationReader reader) throws IOException {
         BlockFile file = blocks.get(reader.blockName());
-        long address = reader.pageAddress();
+        long address = reader.pageOffset();
         int size = reader.pageSize();
         boolean sentBefore = file.markSeen(address / size);
         if (reader.fillByte() == 0 && !sentBefore) {
@@ -182,21 +186,14 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
     }
 
     private void flushRun() throws IOException {
-        if (runCount == 0) {
+        if (run.position() == 0) {
             return;
         }
+        run.flip();
         try {
-            FileChannel channel = runFile.channel;
-            channel.position(runStart);
-            // a gathering write may stop short: go on until the last buffer is drained
-            while (runBuffers[runCount - 1].hasRemaining()) {
-                channel.write(runBuffers, 0, runCount);
-            }
-        } catch (IOException e) {
-            throw new OutputFileException(runFile.path, e);
+            write(runFile, run, runStart);
         } finally {
-            java.util.Arrays.fill(runBuffers, 0, runCount, null);
-            runCount = 0;
+            run.clear();
             runFile = null;
         }
     }
@@ -205,6 +202,33 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
         try {
             while (page.hasRemaining()) {
                 file.channel.write(page, address + page.position());
+            }
+        } catch (IOException e) {
+            throw new OutputFileException(file.path, e);
+        }
+    }
+
+    /**
+     * The last copy of a page as written so far: what a reader over a stream applies an XBZRLE
+     * delta to. A page never written reads as zero (a hole).
+     */
+    @Override
+    public void readPage(String block, long offset, MemorySegment into) throws IOException {
+        BlockFile file = blocks.get(block);
+        if (file == null) {
+            into.fill((byte) 0);
+            return;
+        }
+        if (runFile == file) {
+            flushRun();
+        }
+        ByteBuffer buffer = into.asByteBuffer();
+        try {
+            while (buffer.hasRemaining()) {
+                if (file.channel.read(buffer, offset + buffer.position()) < 0) {
+                    into.asSlice(buffer.position()).fill((byte) 0); // past the end: never written
+                    break;
+                }
             }
         } catch (IOException e) {
             throw new OutputFileException(file.path, e);
@@ -255,7 +279,7 @@ public final class PageExtractor implements MigrationConsumer, Closeable {
             Path partial = path.resolveSibling(".qevm-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + PARTIAL);
             try {
                 FileChannel channel = FileChannel.open(partial, StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE);
+                        StandardOpenOption.READ, StandardOpenOption.WRITE);
                 channels.add(channel);
                 pending.put(partial, path);
                 return channel;

@@ -2,11 +2,12 @@ package io.qevm.consume;
 
 import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
+import io.qevm.PageStore;
+import io.qevm.ReadScope;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,21 +19,24 @@ import tools.jackson.core.JsonGenerator;
  * {@code "section sizes"}; device fields formatted as the reference formats them; iterative
  * sections without a JSON layout (spapr/htab, s390-storage_attributes) as {@code ""}.
  *
- * <p>It holds the device state (small) and the RAM block list, never RAM contents, and writes
- * when asked, after the reader's EOF: the reference's output order puts {@code ram} first, and
- * its sizes are final only at the end.
+ * <p>It holds the device state (small) and the RAM block list, never RAM contents (with
+ * {@code -m}, where a page lies, or the page in a spool file), and writes when asked, after the
+ * reader's EOF: the reference's output order puts {@code ram} first, and its sizes are final
+ * only at the end. The object being filled is kept on the reader's scopes
+ * ({@link ReadScope#setCurrentValue}): no stack of its own.
  *
  * <p>Grouping follows the reference: a field whose description has {@code index} or
  * {@code array_len} starts a list, and any later field of a name already present extends it (the
  * arrays QEMU 9.1+ splits into several entries); a subsection replaces what its name held.
  */
-public final class StateWriter implements MigrationConsumer {
+public final class StateWriter implements MigrationConsumer, Closeable {
 
     /** Output per section id, in first-seen order; a re-started id keeps its place. */
     private final Map<Long, SectionState> sections = new LinkedHashMap<>();
-    private final Deque<Map<String, Object>> open = new ArrayDeque<>();
     private final boolean withMemory;
     private MigrationReader reader;
+    /** The memory object of the RAM section read last: the one pages are asked of. */
+    private MemoryDump memory;
 
     private static final class SectionState {
         String name;
@@ -48,40 +52,48 @@ public final class StateWriter implements MigrationConsumer {
 
     /**
      * A writer of {@code -d state}, with each RAM section's {@code "memory"} object when
-     * {@code withMemory} (the reference's {@code -m}). That needs the reader open (and its source
-     * random-access) until {@link #writeTo} has run: pages are read again from the file.
+     * {@code withMemory} (the reference's {@code -m}). That needs the reader open until
+     * {@link #writeTo} has run: pages that lie in a file are read again from it; on a stream,
+     * the last copy of each page is kept in a temporary spool file (removed by {@link #close()},
+     * and unlinked from the start, so nothing is left even if the process is killed).
      */
     public StateWriter(boolean withMemory) {
         this.withMemory = withMemory;
     }
 
     @Override
-    public void accept(MigrationEvent event, MigrationReader reader) {
+    public void accept(MigrationEvent event, MigrationReader reader) throws java.io.IOException {
         this.reader = reader;
         switch (event) {
             case SECTION_START -> startSection(reader);
             case RAM_PAGE, ZERO_PAGE -> {
                 if (withMemory) {
-                    memoryOf(reader).record(reader, event == MigrationEvent.ZERO_PAGE);
+                    memory.record(reader, event == MigrationEvent.ZERO_PAGE);
                 }
             }
             case RAM_BLOCK -> ramSizes(reader).put(reader.blockName(), Hex.padded(reader.blockLength(), 16));
-            case FIELD -> addField(reader.fieldName(), reader.fieldIndex() >= 0, ReferenceFormat.fieldValue(reader));
+            case FIELD -> addField(fieldsOf(reader.scope()), reader.fieldName(), reader.fieldIndex() >= 0,
+                    ReferenceFormat.fieldValue(reader));
             case STRUCT_START -> {
                 Map<String, Object> struct = new LinkedHashMap<>();
-                addField(reader.fieldName(), reader.fieldIndex() >= 0, struct);
-                open.push(struct);
+                ReadScope scope = reader.scope();
+                addField(fieldsOf(scope.parent()), reader.fieldName(), reader.fieldIndex() >= 0, struct);
+                scope.setCurrentValue(struct);
             }
             case SUBSECTION -> {
                 Map<String, Object> subsection = new LinkedHashMap<>();
-                open.peek().put(reader.subsectionName(), subsection);
-                open.push(subsection);
+                ReadScope scope = reader.scope();
+                fieldsOf(scope.parent()).put(reader.subsectionName(), subsection);
+                scope.setCurrentValue(subsection);
             }
-            case STRUCT_END, SUBSECTION_END -> open.pop();
-            case RECORD_END -> open.clear();
             default -> {
             }
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> fieldsOf(ReadScope scope) {
+        return (Map<String, Object>) scope.currentValue();
     }
 
     private void startSection(MigrationReader reader) {
@@ -107,9 +119,10 @@ public final class StateWriter implements MigrationConsumer {
             };
         }
         if (state.device) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> fields = (Map<String, Object>) state.value;
-            open.push(fields);
+            reader.scope().setCurrentValue(state.value);
+        }
+        if (withMemory && "ram".equals(state.name) && state.value instanceof Map<?, ?> ram) {
+            memory = (MemoryDump) ram.get("memory");
         }
     }
 
@@ -129,14 +142,7 @@ public final class StateWriter implements MigrationConsumer {
     }
 
     @SuppressWarnings("unchecked")
-    private MemoryDump memoryOf(MigrationReader reader) {
-        SectionState state = sections.get(reader.sectionId());
-        return (MemoryDump) ((Map<String, Object>) state.value).get("memory");
-    }
-
-    @SuppressWarnings("unchecked")
-    private void addField(String name, boolean isArrayEntry, Object value) {
-        Map<String, Object> target = open.peek();
+    private static void addField(Map<String, Object> target, String name, boolean isArrayEntry, Object value) {
         Object seen = target.get(name);
         if (seen == null) {
             target.put(name, isArrayEntry ? new ArrayList<>(List.of(value)) : value);
@@ -145,6 +151,25 @@ public final class StateWriter implements MigrationConsumer {
         } else {
             target.put(name, new ArrayList<>(List.of(seen, value)));
         }
+    }
+
+    /**
+     * The pages this writer keeps for {@code -m}, as a {@link PageStore}: a reader over a stream
+     * applies XBZRLE deltas to them ({@link MigrationReader#setPageStore}).
+     *
+     * @throws IllegalStateException if the writer was made without memory
+     */
+    public PageStore pageStore() {
+        if (!withMemory) {
+            throw new IllegalStateException("a StateWriter keeps pages only with memory (-m)");
+        }
+        return (block, offset, into) -> {
+            if (memory == null) {
+                into.fill((byte) 0);
+            } else {
+                memory.readPage(reader, block, offset, into);
+            }
+        };
     }
 
     /**
@@ -190,8 +215,18 @@ public final class StateWriter implements MigrationConsumer {
                 }
                 generator.writeEndObject();
             }
-            case MemoryDump memory -> memory.write(generator, reader);
+            case MemoryDump dump -> dump.write(generator, reader);
             default -> throw new IllegalStateException("unexpected value " + value.getClass());
+        }
+    }
+
+    /** Removes the spool files of {@code -m}. */
+    @Override
+    public void close() {
+        for (SectionState state : sections.values()) {
+            if (state.value instanceof Map<?, ?> map && map.get("memory") instanceof MemoryDump dump) {
+                dump.close();
+            }
         }
     }
 }

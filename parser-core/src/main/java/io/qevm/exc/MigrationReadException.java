@@ -14,6 +14,7 @@ public abstract sealed class MigrationReadException extends RuntimeException
 
     private static final long serialVersionUID = 1L;
 
+    private final String problem;
     private final long eventOffset;
     private final long position;
     private final String sectionName;
@@ -22,6 +23,7 @@ public abstract sealed class MigrationReadException extends RuntimeException
 
     MigrationReadException(String problem, ReadContext where) {
         super(where.describe(problem));
+        this.problem = problem;
         this.eventOffset = where.eventOffset();
         this.position = where.position();
         this.sectionName = where.sectionName();
@@ -54,10 +56,11 @@ public abstract sealed class MigrationReadException extends RuntimeException
         return event;
     }
 
-    /** The problem alone, without the location prefix that {@link #getMessage()} carries. */
+    /**
+     * The problem alone, without the location that {@link #getMessage()} puts before it (as
+     * jackson-core's {@code getOriginalMessage()}); names from the file are as read, not escaped.
+     */
     public String problem() {
-        String message = getMessage();
-        int colon = message.indexOf(": ");
-        return colon < 0 ? message : message.substring(colon + 2);
+        return problem;
     }
 }

@@ -8,9 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qevm.MigrationReader;
-import io.qevm.MigrationSource;
+import io.qevm.ReadOptions;
 import io.qevm.ReadLimits;
-import io.qevm.cli.Main;
 import io.qevm.exc.MigrationReadException;
 import io.qevm.exc.TruncatedInputException;
 import java.io.ByteArrayOutputStream;
@@ -234,73 +233,10 @@ final class PageExtractorTest {
         assertEquals("an earlier extraction", Files.readString(out.resolve("pc.ram")));
     }
 
-    /** The CLI on a real dump whose middle was cut out (its description kept): exit 1, no files. */
-    @Test
-    void cliFailureOnATruncatedSampleLeavesNothing() throws IOException {
-        Path sample = sampleDump("c-pc-loader-data");
-        byte[] full = Files.readAllBytes(sample);
-        byte[] stream = spliceDescription(full, 3 << 20); // inside pc.ram's loader data
-        Path dump = scratch.resolve("cut.mig");
-        Files.write(dump, stream);
-        Path out = scratch.resolve("out");
-
-        Result result = cli("-f", dump.toString(), "-x", "-o", out.toString());
-        assertEquals(1, result.exit, "exit code; stderr: " + result.err);
-        assertEquals(1, result.err.lines().count(), "one line on stderr: " + result.err);
-        assertTrue(result.out.contains("pc.ram"), "the blocks were started: " + result.out);
-        assertEquals(List.of(), files(out), "no final-named and no .partial file after a failure");
-    }
-
-    /**
-     * --ram-only on a dump cut short (no description at all; QEMU 7.2 gives no target-page-bits,
-     * hence --page-size): the same.
-     */
-    @Test
-    void cliRamOnlyFailureLeavesNothing() throws IOException {
-        byte[] full = Files.readAllBytes(sampleDump("c-pc-loader-data"));
-        Path dump = scratch.resolve("cut.mig");
-        Files.write(dump, Arrays.copyOf(full, 3 << 20));
-        Path out = scratch.resolve("out");
-
-        Result result = cli("-f", dump.toString(), "-x", "--ram-only", "--page-size", "4096", "-o",
-                out.toString());
-        assertEquals(1, result.exit, "exit code; stderr: " + result.err);
-        assertTrue(result.out.contains("pc.ram"), "the blocks were started: " + result.out);
-        assertEquals(List.of(), files(out), "no final-named and no .partial file after a failure");
-    }
-
-    @Test
-    void cliSuccessLeavesFinalNamesOnly() throws IOException {
-        byte[] stream = RamStreams.start(PAGE, "pc.ram", 2L * PAGE)
-                .page(PAGE, "pc.ram", RamStreams.filled(PAGE, 0x61))
-                .endRecord().finish().toByteArray();
-        Path dump = scratch.resolve("ok.mig");
-        Files.write(dump, stream);
-        Path out = scratch.resolve("out");
-        Result result = cli("-f", dump.toString(), "-x", "-o", out.toString());
-        assertEquals(0, result.exit, result.err);
-        assertEquals("desc.json\npc.ram\nstate.json\n", result.out);
-        assertEquals(List.of("desc.json", "pc.ram", "state.json"), files(out));
-        assertArrayEquals(RamStreams.filled(PAGE, 0x61), read(out.resolve("pc.ram"), PAGE, PAGE));
-    }
-
     // ================================================================== helpers
 
-    private record Result(int exit, String out, String err) {
-    }
-
-    private Result cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit;
-        try (PrintStream o = new PrintStream(out, false, UTF_8); PrintStream e = new PrintStream(err, true, UTF_8)) {
-            exit = Main.run(scratch, o, e, args);
-        }
-        return new Result(exit, out.toString(UTF_8), err.toString(UTF_8));
-    }
-
     private static MigrationReader reader(byte[] stream) {
-        return MigrationReader.of(MigrationSource.of(stream), ReadLimits.DEFAULT, true);
+        return MigrationReader.open(stream, ReadOptions.DEFAULT);
     }
 
     /** Extracts {@code stream} into a new folder, committed; returns the folder. */

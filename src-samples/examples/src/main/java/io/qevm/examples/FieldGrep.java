@@ -67,7 +67,7 @@ public final class FieldGrep implements MigrationConsumer {
                             + ReferenceFormat.fieldValue(reader));
                 }
             }
-            case RECORD_END -> path.clear();
+            case SECTION_END -> path.clear();
             default -> {
             }
         }

@@ -76,7 +76,7 @@ public final class FindBytes implements MigrationConsumer {
             case RAM_BLOCK -> pagesOf(reader.blockName());
             case RAM_PAGE -> searchPage(reader);
             // a zero page replaces whatever the page held before
-            case ZERO_PAGE -> pagesOf(reader.blockName()).remove(reader.pageAddress());
+            case ZERO_PAGE -> pagesOf(reader.blockName()).remove(reader.pageOffset());
             default -> {
             }
         }
@@ -108,7 +108,7 @@ public final class FindBytes implements MigrationConsumer {
             }
         }
         TreeMap<Long, long[]> pages = pagesOf(reader.blockName());
-        long page = reader.pageAddress();
+        long page = reader.pageOffset();
         if (found == null) {
             pages.remove(page); // the page may have matched in an earlier copy
         } else {

@@ -122,12 +122,12 @@ public final class PageCensus implements MigrationConsumer {
                 // so a consumer that wants the bytes does not care.
                 counts.dataPages.merge(reader.pageEncoding(), 1L, Long::sum);
                 counts.dataBytes += reader.pageSize();
-                counts.count(reader.pageAddress() / reader.pageSize());
+                counts.count(reader.pageOffset() / reader.pageSize());
             }
             case ZERO_PAGE -> {
                 BlockCounts counts = block(reader.blockName());
                 counts.zeroPages++;
-                counts.count(reader.pageAddress() / reader.pageSize());
+                counts.count(reader.pageOffset() / reader.pageSize());
             }
             default -> {
                 // device state, commands, footers...: not our business

@@ -1,4 +1,4 @@
-package io.qevm;
+package io.qevm.ram;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,12 +14,14 @@ final class Xbzrle {
     }
 
     /**
-     * Applies {@code length} bytes of delta at {@code offset} of {@code encoded} to {@code page}.
+     * Applies {@code length} bytes of delta at {@code offset} of {@code encoded} to {@code page},
+     * or, when {@code page} is null, only checks that it could be applied to a page of
+     * {@code pageSize} bytes (the checks depend on the delta alone).
      *
      * @return {@code null} on success, else what is wrong, starting with the index in the delta
      *         where it was found ({@code "at 12: ..."})
      */
-    static String decode(MemorySegment encoded, long offset, int length, byte[] page) {
+    static String decode(MemorySegment encoded, long offset, int length, byte[] page, int pageSize) {
         int i = 0;
         int d = 0;
         while (i < length) {
@@ -36,7 +38,7 @@ final class Xbzrle {
             }
             i += count >>> 16;
             d += count & 0xffff;
-            if (d > page.length) {
+            if (d > pageSize) {
                 return "at " + i + ": unchanged run passes the end of the page";
             }
             // the new bytes
@@ -52,13 +54,15 @@ final class Xbzrle {
                 return "at " + i + ": expected a run of new bytes, found a zero-length run";
             }
             i += count >>> 16;
-            if (d + newBytes > page.length) {
+            if (d + newBytes > pageSize) {
                 return "at " + i + ": run of " + newBytes + " new bytes passes the end of the page";
             }
             if (i + newBytes > length) {
                 return "at " + i + ": run of " + newBytes + " new bytes passes the end of the delta";
             }
-            MemorySegment.copy(encoded, ValueLayout.JAVA_BYTE, offset + i, page, d, newBytes);
+            if (page != null) {
+                MemorySegment.copy(encoded, ValueLayout.JAVA_BYTE, offset + i, page, d, newBytes);
+            }
             d += newBytes;
             i += newBytes;
         }

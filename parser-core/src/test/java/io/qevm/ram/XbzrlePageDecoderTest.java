@@ -1,4 +1,4 @@
-package io.qevm;
+package io.qevm.ram;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.qevm.MigrationEvent;
+import io.qevm.MigrationReader;
+import io.qevm.PageEncoding;
+import io.qevm.ReadOptions;
+import io.qevm.StreamBuilder;
 import io.qevm.StreamBuilder.Json;
 import io.qevm.exc.MalformedStreamException;
 import java.io.ByteArrayOutputStream;
@@ -44,7 +49,7 @@ import org.junit.jupiter.api.Test;
  * </pre>
  * ram.c's load_xbzrle only tests the result against -1, so an empty delta (d = 0) is accepted.
  */
-final class XbzrleTest {
+final class XbzrlePageDecoderTest {
 
     private static final int PAGE = 4096;
 
@@ -127,7 +132,7 @@ final class XbzrleTest {
             byte[] delta = bytes(0x10, 2, 0x61, 0x62);
             byte[] around = concat(bytes(0xff, 0xff, 0xff), delta, bytes(0xff, 0xff));
             byte[] page = previous.clone();
-            assertNull(Xbzrle.decode(MemorySegment.ofArray(around), 3, delta.length, page));
+            assertNull(Xbzrle.decode(MemorySegment.ofArray(around), 3, delta.length, page, page.length));
             byte[] expected = previous.clone();
             expected[16] = 0x61;
             expected[17] = 0x62;
@@ -210,7 +215,7 @@ final class XbzrleTest {
                 byte[] delta = randomDelta(random, pageSize);
 
                 byte[] ours = previous.clone();
-                String problem = Xbzrle.decode(MemorySegment.ofArray(delta), 0, delta.length, ours);
+                String problem = Xbzrle.decode(MemorySegment.ofArray(delta), 0, delta.length, ours, ours.length);
                 byte[] theirs = previous.clone();
                 int qemu = qemuDecode(delta, delta.length, theirs, pageSize);
                 if ((problem == null) != (qemu != -1)) {
@@ -248,7 +253,7 @@ final class XbzrleTest {
 
         private void assertDecodes(byte[] previous, byte[] delta, byte[] expected) {
             byte[] page = previous.clone();
-            String problem = Xbzrle.decode(MemorySegment.ofArray(delta), 0, delta.length, page);
+            String problem = Xbzrle.decode(MemorySegment.ofArray(delta), 0, delta.length, page, page.length);
             assertNull(problem, () -> "delta " + hex(delta));
             assertArrayEquals(expected, page, () -> "delta " + hex(delta) + ": first difference at "
                     + Arrays.mismatch(expected, page));
@@ -259,7 +264,7 @@ final class XbzrleTest {
 
         private void assertRefused(byte[] delta) {
             byte[] page = new byte[PAGE];
-            String problem = Xbzrle.decode(MemorySegment.ofArray(delta), 0, delta.length, page);
+            String problem = Xbzrle.decode(MemorySegment.ofArray(delta), 0, delta.length, page, page.length);
             assertNotNull(problem, () -> "delta " + hex(delta) + " should be refused");
             assertTrue(problem.startsWith("at "), () -> "problem should start with its index: " + problem);
             assertEquals(-1, qemuDecode(delta, delta.length, new byte[PAGE], PAGE), "QEMU refuses it too");
@@ -508,19 +513,17 @@ final class XbzrleTest {
     /** Every RAM_PAGE of the stream, read to its EOF. */
     private static List<Seen> read(byte[] stream) {
         List<Seen> pages = new ArrayList<>();
-        try (MigrationReader reader = MigrationReader.of(MigrationSource.of(stream), ReadLimits.DEFAULT, true)) {
+        try (MigrationReader reader = MigrationReader.open(stream, ReadOptions.DEFAULT)) {
             for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
                 if (e == MigrationEvent.RAM_PAGE) {
                     byte[] copy = new byte[reader.pageSize()];
                     MemorySegment.copy(reader.pageData(), ValueLayout.JAVA_BYTE, reader.pageDataOffset(), copy, 0,
                             copy.length);
                     assertArrayEquals(copy, reader.page().toArray(ValueLayout.JAVA_BYTE), "page() and pageData() agree");
-                    pages.add(new Seen(reader.blockName(), reader.pageAddress(), reader.pageEncoding(),
+                    pages.add(new Seen(reader.blockName(), reader.pageOffset(), reader.pageEncoding(),
                             reader.pageSourceOffset(), copy));
                 }
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
         return pages;
     }

@@ -1,23 +1,30 @@
-package io.qevm;
+package io.qevm.io;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
  * A file mapped read-only into one long-indexed segment, as Lucene's MMapDirectory does: the
  * channel is closed right after mapping, the arena on failure and in {@link #close()}.
+ *
+ * <p>The cursor gets the mapping in windows of {@link #WINDOW} bytes: slices, so a new window
+ * costs nothing, and at each one the pages behind the cursor are handed back to the kernel.
  */
-final class MappedFileSource implements MigrationSource {
+final class MappedFileSource implements ByteSource {
+
+    /** How much of the mapping one window shows: the cursor asks again this rarely. */
+    static final long WINDOW = 64L << 20;
+    /** Pages are handed back in whole granules of this many bytes, behind this many bytes. */
+    private static final long RELEASE_GRANULE = 1 << 21;
 
     private final Arena arena;
     private final MemorySegment mapping;
     private final String name;
-    private static final long RELEASE_GRANULE = 1 << 21;
+    private long releasedUpTo;
 
     private MappedFileSource(Arena arena, MemorySegment mapping, String name) {
         this.arena = arena;
@@ -26,13 +33,6 @@ final class MappedFileSource implements MigrationSource {
     }
 
     static MappedFileSource open(Path file) throws IOException {
-        if (Files.isDirectory(file)) {
-            throw new IOException("is a directory");
-        }
-        if (Files.exists(file) && !Files.isRegularFile(file)) {
-            // a FIFO or device would block in open() or cannot be mapped: say so instead
-            throw new IOException("not a regular file (the input is mapped: save a pipe to a file first)");
-        }
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -49,17 +49,19 @@ final class MappedFileSource implements MigrationSource {
 
     @Override
     public MemorySegment window(long offset, long minBytes) {
-        return mapping.asSlice(Math.min(offset, mapping.byteSize()));
+        long from = Math.min(offset, mapping.byteSize());
+        return mapping.asSlice(from, Math.min(mapping.byteSize() - from, Math.max(minBytes, WINDOW)));
     }
 
     @Override
-    public void release(long from, long to) {
-        // whole 2 MiB granules, rounded down at both ends: the granule holding `to` may still be
-        // in use, and the one holding `from` is where the previous call stopped
-        long start = Math.max(0, from) & ~(RELEASE_GRANULE - 1);
-        long end = Math.min(to, mapping.byteSize()) & ~(RELEASE_GRANULE - 1);
+    public void releaseBefore(long offset) {
+        // whole granules, rounded down at both ends: the granule holding `offset` may still be
+        // in use, and the one holding `releasedUpTo` is where the previous call stopped
+        long start = releasedUpTo & ~(RELEASE_GRANULE - 1);
+        long end = Math.min(offset, mapping.byteSize()) & ~(RELEASE_GRANULE - 1);
         if (end > start) {
             mapping.asSlice(start, end - start).unload();
+            releasedUpTo = end;
         }
     }
 
@@ -76,6 +78,11 @@ final class MappedFileSource implements MigrationSource {
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public String kind() {
+        return "file";
     }
 
     @Override

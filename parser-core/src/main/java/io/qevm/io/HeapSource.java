@@ -1,9 +1,9 @@
-package io.qevm;
+package io.qevm.io;
 
 import java.lang.foreign.MemorySegment;
 
 /** A source over a byte array: streams built in tests, small inputs already in memory. */
-final class HeapSource implements MigrationSource {
+final class HeapSource implements ByteSource {
 
     private final MemorySegment bytes;
     private final String name;
@@ -31,6 +31,11 @@ final class HeapSource implements MigrationSource {
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public String kind() {
+        return "file";
     }
 
     @Override

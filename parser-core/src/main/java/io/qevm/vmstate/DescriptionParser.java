@@ -1,5 +1,8 @@
-package io.qevm;
+package io.qevm.vmstate;
 
+import io.qevm.FieldKind;
+import io.qevm.ReadLimits;
+import io.qevm.internal.Messages;
 import io.qevm.exc.LimitExceededException;
 import io.qevm.exc.MalformedStreamException;
 import io.qevm.exc.ReadContext;
@@ -16,7 +19,7 @@ import tools.jackson.core.json.JsonFactory;
  * Reads the JSON description with jackson-core's streaming parser into a {@link Description},
  * keeping only what decoding needs. Errors name the file offset of the JSON token at fault.
  */
-final class DescriptionParser {
+public final class DescriptionParser {
 
     private static final Description.Struct[] NO_SUBSECTIONS = new Description.Struct[0];
     /** Built once: a factory is a few KiB, and every reader opened would make one. */
@@ -39,7 +42,7 @@ final class DescriptionParser {
      * @throws MalformedStreamException if it is not JSON or not a VM description
      * @throws LimitExceededException   if it nests or counts beyond {@code limits}
      */
-    static Description parse(byte[] json, long jsonOffset, ReadLimits limits) {
+    public static Description parse(byte[] json, long jsonOffset, ReadLimits limits) {
         JsonFactory factory = limits.maxNestingDepth() == ReadLimits.DEFAULT.maxNestingDepth()
                 ? DEFAULT_FACTORY : factory(limits);
         try (JsonParser parser = factory.createParser(ObjectReadContext.empty(), json)) {
@@ -157,10 +160,7 @@ final class DescriptionParser {
         expect(token, JsonToken.START_ARRAY, "'fields' as a list");
         List<Description.Field> fields = new ArrayList<>();
         while (parser.nextToken() != JsonToken.END_ARRAY) {
-            if (++fieldCount > limits.maxFieldsPerDescription()) {
-                throw new LimitExceededException(Messages.limit("fields in the description", fieldCount - 1L,
-                        limits.maxFieldsPerDescription()), here());
-            }
+            limits.validateDescriptionFields(++fieldCount, this::here);
             Description.Field field = readField(depth);
             Description.Field previous = fields.isEmpty() ? null : fields.getLast();
             if (!field.hasIndex() && previous != null && previous.hasIndex() && previous.name().equals(field.name())) {
@@ -205,15 +205,12 @@ final class DescriptionParser {
             throw new MalformedStreamException(Messages.descriptionMissing(name == null ? "field 'name'"
                     : "'type' of field '" + name + "'"), ReadContext.at(fieldOffset));
         }
-        FieldKind kind = FieldKind.ofType(type);
+        FieldKind kind = kindOf(type);
         if (kind == FieldKind.STRUCT && struct == null) {
             throw new MalformedStreamException(Messages.descriptionMissing("'struct' of struct field '" + name + "'"),
                     ReadContext.at(fieldOffset));
         }
-        if (arrayLen > limits.maxArrayLength()) {
-            throw new LimitExceededException(Messages.limit("array_len of field '" + name + "'", arrayLen,
-                    limits.maxArrayLength()), ReadContext.at(fieldOffset));
-        }
+        limits.validateArrayLength(name, arrayLen, () -> ReadContext.at(fieldOffset));
         // The reference expands array_len into entries with index 0..n-1 (and keeps one entry even
         // for array_len 0 or less): count is at least 1 and every element is an array entry.
         boolean isArray = arrayLen >= 0;
@@ -221,11 +218,22 @@ final class DescriptionParser {
                 isArray || hasIndex, isArray ? 0 : index, struct);
     }
 
+    /** How a field's bytes are read, from its JSON type: the reader table of analyze-migration.py. */
+    static FieldKind kindOf(String type) {
+        return switch (type) {
+            case "bool" -> FieldKind.BOOL;
+            case "int8", "int16", "int32", "int64", "int32 equal", "int32 le", "int64 equal",
+                 "uint8 equal", "uint16 equal" -> FieldKind.SIGNED;
+            case "uint8", "uint16", "uint32", "uint64", "uint32 equal" -> FieldKind.UNSIGNED;
+            case "nullptr" -> FieldKind.NULLPTR;
+            case "capability" -> FieldKind.CAPABILITY;
+            case "struct" -> FieldKind.STRUCT;
+            default -> FieldKind.BYTES;
+        };
+    }
+
     private void checkDepth(int depth) {
-        if (depth > limits.maxNestingDepth()) {
-            throw new LimitExceededException(Messages.limit("struct nesting in the description", depth,
-                    limits.maxNestingDepth()), here());
-        }
+        limits.validateDescriptionNesting(depth, this::here);
     }
 
     private String text(JsonToken token, String what) {

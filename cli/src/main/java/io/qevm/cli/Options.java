@@ -26,8 +26,9 @@ record Options(String file, String dump, boolean memory, boolean extract, String
               -o, --output-dir DIR  where -x writes (default: the working directory)
               --ram-only            with -x: extract RAM even when the dump has no JSON
                                     description (device state is then not decoded)
-              --page-size N         with --ram-only: the target page size, when the dump
-                                    does not say it (no description, no target-page-bits)
+              --page-size N         the target page size, when the dump does not say it
+                                    (no description, no target-page-bits) and qevm cannot
+                                    tell it from the RAM records
               --debug               print a stack trace with errors
               --version             print the version and exit
 
@@ -131,9 +132,6 @@ record Options(String file, String dump, boolean memory, boolean extract, String
         }
         if (ramOnly && !extract) {
             throw new UsageException("argument --ram-only: only with -x");
-        }
-        if (pageSize != null && !ramOnly) {
-            throw new UsageException("argument --page-size: only with --ram-only");
         }
         return new Options(file, dump, memory, extract, outputDir, ramOnly, pageSize(pageSize), debug, false, false);
     }

@@ -1,15 +1,17 @@
 package io.qevm.cli;
 
+import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
+import io.qevm.ReadOptions;
 import io.qevm.consume.DescriptionWriter;
 import io.qevm.consume.MigrationConsumer;
 import io.qevm.consume.OutputFileException;
 import io.qevm.consume.PageExtractor;
 import io.qevm.consume.StateWriter;
 import io.qevm.exc.MigrationReadException;
-import io.qevm.internal.Text;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +21,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -66,9 +70,8 @@ public final class Main {
             out.println("qevm " + version());
             return OK;
         }
-        Path file = workDir.resolve(options.file());
         try {
-            int code = execute(options, file, workDir, out, err);
+            int code = execute(options, workDir, out, err);
             out.flush();
             if (out.checkError()) {
                 err.println("qevm: <stdout>: cannot write the output");
@@ -80,8 +83,7 @@ public final class Main {
             debug(options, err, e);
             return BAD_INPUT;
         } catch (OutputFileException e) {
-            err.println("qevm: " + Text.printable(String.valueOf(e.path())) + ": cannot write: "
-                    + Text.printable(e.getMessage()));
+            err.println("qevm: " + e.describe());
             debug(options, err, e);
             return BAD_INPUT;
         } catch (NoSuchFileException e) {
@@ -105,9 +107,8 @@ public final class Main {
         }
     }
 
-    private static int execute(Options options, Path file, Path workDir, PrintStream out, PrintStream err)
-            throws IOException {
-        try (MigrationReader reader = open(file, options)) {
+    private static int execute(Options options, Path workDir, PrintStream out, PrintStream err) throws IOException {
+        try (MigrationReader reader = open(options, workDir)) {
             if (options.extract()) {
                 return extract(reader, options, workDir, out, err);
             }
@@ -115,49 +116,58 @@ public final class Main {
                 DescriptionWriter.write(reader, out, true);
                 return OK;
             }
-            StateWriter state = new StateWriter(options.memory());
-            MigrationConsumer.drive(reader, state, Progress.forStderr(reader, err));
-            state.writeTo(out, true);
+            try (StateWriter state = new StateWriter(options.memory())) {
+                if (options.memory() && !reader.isRandomAccess()) {
+                    reader.setPageStore(state.pageStore()); // XBZRLE pages of a stream apply to the spooled pages
+                }
+                MigrationConsumer.drive(reader, state, Progress.forStderr(reader, err));
+                state.writeTo(out, true);
+            }
             return OK;
         }
     }
 
-    private static MigrationReader open(Path file, Options options) throws IOException {
-        if (!options.ramOnly()) {
-            return MigrationReader.open(file);
+    /** The file, or standard input for {@code -f -}, as the reference reads it. */
+    private static MigrationReader open(Options options, Path workDir) throws IOException {
+        ReadOptions.Builder read = ReadOptions.builder();
+        if (options.ramOnly()) {
+            read.disable(ReadOptions.Feature.REQUIRE_DESCRIPTION);
         }
-        MigrationReader reader = MigrationReader.openRamOnly(file);
-        if (options.pageSize() > 0 && reader.ramPageSize() < 0) {
-            reader.setPageSize(options.pageSize());
+        if (options.pageSize() > 0) {
+            read.pageSize(options.pageSize());
         }
-        return reader;
+        if (options.file().equals("-")) {
+            return MigrationReader.open(new FileInputStream(FileDescriptor.in), read.build());
+        }
+        return MigrationReader.open(workDir.resolve(options.file()), read.build());
     }
 
     /**
      * {@code -x}: desc.json, one file per RAM block, state.json, as the reference writes them, all
-     * renamed into place only when everything was written.
+     * renamed into place only when everything was written. The names are printed as the
+     * reference prints them, desc.json first: on a stream, whose description comes last, they
+     * wait until the reader knows whether there is one.
      */
     private static int extract(MigrationReader reader, Options options, Path workDir, PrintStream out,
                                PrintStream err) throws IOException {
         Path directory = options.outputDir() == null ? workDir : workDir.resolve(options.outputDir());
-        try (PageExtractor extractor = new PageExtractor(directory, out::println)) {
-            boolean described = reader.hasDescription();
-            if (described) {
-                out.println("desc.json");
-                try (OutputStream desc = extractor.newFile("desc.json")) {
-                    DescriptionWriter.write(reader, desc, false);
-                }
+        Listing listing = new Listing(out);
+        try (PageExtractor extractor = new PageExtractor(directory, listing::add)) {
+            if (!reader.isRandomAccess()) {
+                reader.setPageStore(extractor); // XBZRLE pages of a stream apply to what was extracted
             }
             StateWriter state = new StateWriter();
             MigrationConsumer progress = Progress.forStderr(reader, err);
+            MigrationConsumer.drive(reader, listing, extractor, state, progress);
+            boolean described = reader.hasDescription();
             if (described) {
-                MigrationConsumer.drive(reader, extractor, state, progress);
+                try (OutputStream desc = extractor.newFile("desc.json")) {
+                    DescriptionWriter.write(reader, desc, false);
+                }
                 out.println("state.json");
                 try (OutputStream json = extractor.newFile("state.json")) {
                     state.writeTo(json, false);
                 }
-            } else {
-                MigrationConsumer.drive(reader, extractor, progress);
             }
             // the file names printed are part of the output: if stdout failed, the run failed
             out.flush();
@@ -170,6 +180,38 @@ public final class Main {
                         + " device state was not decoded");
             }
             return OK;
+        }
+    }
+
+    /**
+     * The names {@code -x} prints: "desc.json" when there is a description, then each block's
+     * name as its file is made. Until the reader knows about the description, names wait here.
+     */
+    private static final class Listing implements MigrationConsumer {
+        private final PrintStream out;
+        private List<String> waiting = new ArrayList<>();
+
+        Listing(PrintStream out) {
+            this.out = out;
+        }
+
+        void add(String name) {
+            if (waiting == null) {
+                out.println(name);
+            } else {
+                waiting.add(name);
+            }
+        }
+
+        @Override
+        public void accept(MigrationEvent event, MigrationReader reader) {
+            if (waiting != null && (reader.isDescriptionKnown() || event == MigrationEvent.EOF)) {
+                if (reader.hasDescription()) {
+                    out.println("desc.json");
+                }
+                waiting.forEach(out::println);
+                waiting = null;
+            }
         }
     }
 

@@ -1,5 +1,6 @@
-package io.qevm;
+package io.qevm.vmstate;
 
+import io.qevm.FieldKind;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,12 +12,10 @@ import java.util.Map;
  * <p>Where a key repeats, the last value wins, as Python's {@code json.loads} has it in the
  * reference script.
  */
-final class Description {
+public final class Description {
 
-    /** The JSON's {@code page_size}, or -1 when absent. */
-    final long pageSize;
-    /** The {@code configuration} entry (QEMU 8.2+), or {@code null}. */
-    final Struct configuration;
+    private final long pageSize;
+    private final Struct configuration;
     private final Map<DeviceKey, Device> devices;
 
     Description(long pageSize, Struct configuration, List<Device> devices) {
@@ -28,8 +27,18 @@ final class Description {
         }
     }
 
+    /** The JSON's {@code page_size}, or -1 when absent. */
+    public long pageSize() {
+        return pageSize;
+    }
+
+    /** The {@code configuration} entry (QEMU 8.2+), or {@code null}. */
+    public Struct configuration() {
+        return configuration;
+    }
+
     /** The device a section header names, or {@code null} when the JSON has none. */
-    Device device(String name, long instanceId) {
+    public Device device(String name, long instanceId) {
         return devices.get(new DeviceKey(name, instanceId));
     }
 
@@ -37,14 +46,14 @@ final class Description {
     }
 
     /** One entry of {@code devices}: a section the JSON describes. */
-    record Device(String name, long instanceId, Struct body) {
+    public record Device(String name, long instanceId, Struct body) {
     }
 
     /**
      * A struct, device or subsection body: its fields in stream order, then the subsections that
      * the stream carries after them (each announced by a QEMU_VM_SUBSECTION byte).
      */
-    record Struct(String vmsdName, Field[] fields, Struct[] subsections) {
+    public record Struct(String vmsdName, Field[] fields, Struct[] subsections) {
     }
 
     /**
@@ -59,7 +68,7 @@ final class Description {
      * @param index    the JSON {@code index} when given without {@code array_len}, else 0
      * @param struct   the nested struct for {@link FieldKind#STRUCT}, else {@code null}
      */
-    record Field(String name, String type, FieldKind kind, long size, int count, boolean hasIndex, long index,
+    public record Field(String name, String type, FieldKind kind, long size, int count, boolean hasIndex, long index,
                  Struct struct) {
     }
 }

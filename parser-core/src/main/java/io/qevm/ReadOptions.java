@@ -1,0 +1,124 @@
+package io.qevm;
+
+import io.qevm.internal.Messages;
+import io.qevm.ram.RamSection;
+
+/**
+ * How a {@link MigrationReader} reads: its features, its {@link ReadLimits}, and a page size for
+ * streams that do not give one. Immutable; {@link #DEFAULT} reads any dump QEMU writes. Features
+ * are enums with defaults and bitmasks, as jackson-core's {@code StreamReadFeature}.
+ */
+public final class ReadOptions {
+
+    /** What a reader does; each has a default. */
+    public enum Feature {
+        /**
+         * A stream without a JSON VM description (saved with {@code suppress-vmdesc=on}) is an
+         * error: {@link io.qevm.exc.MissingDescriptionException}. Disabled, the reader reads RAM
+         * anyway and returns EOF at the first device section after it (see
+         * {@link MigrationReader#deviceStateSkippedAt()}); one before RAM is complete is still an
+         * error, as device sections cannot be skipped without their description. Default: on.
+         */
+        REQUIRE_DESCRIPTION(true),
+        /**
+         * The reader keeps one bit for each page sent, so that
+         * {@link MigrationReader#isResend()} can tell a page's first copy from a later one (a
+         * live migration sends dirtied pages again). Default: off, as it costs a little on every
+         * page: a bit per page of guest RAM, in chunks allocated as pages arrive.
+         */
+        TRACK_RESENDS(false);
+
+        private final boolean enabledByDefault;
+
+        Feature(boolean enabledByDefault) {
+            this.enabledByDefault = enabledByDefault;
+        }
+
+        public boolean enabledByDefault() {
+            return enabledByDefault;
+        }
+
+        int mask() {
+            return 1 << ordinal();
+        }
+    }
+
+    /** Every feature at its default, {@link ReadLimits#DEFAULT}, page size from the stream. */
+    public static final ReadOptions DEFAULT = builder().build();
+
+    private final int features;
+    private final ReadLimits limits;
+    private final long pageSize;
+
+    private ReadOptions(Builder b) {
+        this.features = b.features;
+        this.limits = b.limits;
+        this.pageSize = b.pageSize;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public boolean isEnabled(Feature feature) {
+        return (features & feature.mask()) != 0;
+    }
+
+    public ReadLimits limits() {
+        return limits;
+    }
+
+    /** The page size given for streams that do not say it, or -1 (the reader tells it from the records). */
+    public long pageSize() {
+        return pageSize;
+    }
+
+    /** Builds {@link ReadOptions}. */
+    public static final class Builder {
+        private int features;
+        private ReadLimits limits = ReadLimits.DEFAULT;
+        private long pageSize = -1;
+
+        private Builder() {
+            for (Feature feature : Feature.values()) {
+                if (feature.enabledByDefault()) {
+                    features |= feature.mask();
+                }
+            }
+        }
+
+        public Builder enable(Feature feature) {
+            features |= feature.mask();
+            return this;
+        }
+
+        public Builder disable(Feature feature) {
+            features &= ~feature.mask();
+            return this;
+        }
+
+        public Builder limits(ReadLimits limits) {
+            this.limits = java.util.Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /**
+         * The target page size to read RAM with when the stream gives none before its pages
+         * (no JSON description and no target-page-bits): a power of two from 512 to 1 MiB.
+         * Without it the reader tells the size from the RAM records themselves.
+         *
+         * @throws IllegalArgumentException if it is not such a power of two
+         */
+        public Builder pageSize(long pageSize) {
+            if (!RamSection.validPageSize(pageSize)) {
+                throw new IllegalArgumentException(Messages.badPageSize(pageSize));
+            }
+            this.pageSize = pageSize;
+            return this;
+        }
+
+        public ReadOptions build() {
+            return new ReadOptions(this);
+        }
+    }
+}

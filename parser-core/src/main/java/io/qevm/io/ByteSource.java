@@ -1,0 +1,108 @@
+package io.qevm.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The bytes a reader reads, one class per kind: a memory-mapped file ({@link MappedFileSource}),
+ * a heap array ({@link HeapSource}), or a non-seekable stream such as a pipe or a socket
+ * ({@link StreamSource}). {@link #open(Path)} picks the kind, as protobuf's
+ * {@code CodedInputStream.newInstance} and Lucene's {@code MemorySegmentIndexInput.newInstance} do.
+ *
+ * <p>A {@link ByteCursor} asks for windows: {@link #window} returns a segment whose index 0 is
+ * the stream offset asked for. Offsets count from the first byte of the source. A random-access
+ * source answers any offset; a sequential one only offsets at or past the lowest it was last
+ * asked for, and forgets what lies before it: its memory stays bounded by the window.
+ *
+ * <p>Not part of the API: the reader's {@code open} methods choose the source.
+ */
+public interface ByteSource extends AutoCloseable {
+
+    /**
+     * Bytes from {@code offset} on: a segment whose index 0 is offset {@code offset}, at least
+     * {@code minBytes} long unless the source ends first, in which case it ends where the source
+     * ends (possibly empty). Valid until the next call on a sequential source, until
+     * {@link #close()} on a random-access one.
+     *
+     * @throws IOException           if the bytes cannot be read
+     * @throws IllegalStateException if a sequential source is asked to go back
+     */
+    MemorySegment window(long offset, long minBytes) throws IOException;
+
+    /** Total length in bytes, or -1 while not known (a stream not yet read to its end). */
+    long size();
+
+    /** Whether {@link #window} may be asked for offsets lower than earlier ones. */
+    boolean isRandomAccess();
+
+    /** A name for messages: the file path, or {@code <stdin>}. */
+    String name();
+
+    /** What the source's end is called in messages: "file" or "input". */
+    String kind();
+
+    /**
+     * A hint that the cursor is done with the bytes before {@code offset}: a mapped source hands
+     * those pages back to the kernel (they stay in the page cache, and reading them again maps
+     * them again), so that reading a file of many GB does not grow the process by as much.
+     */
+    default void releaseBefore(long offset) {
+    }
+
+    /**
+     * Reads everything from {@code from} to the end of a sequential source into memory, so that
+     * from then on it answers any offset at or past {@code from} and knows its {@link #size()}.
+     * The device state of a stream is read this way: it cannot be decoded before the JSON
+     * description, which comes after it.
+     *
+     * @return false, having read no further than that, when more than {@code maxBytes} follow
+     * @throws IOException if the bytes cannot be read
+     */
+    default boolean readToEnd(long from, long maxBytes) throws IOException {
+        return true; // a random-access source has all its bytes already
+    }
+
+    /** Releases the source; windows handed out are invalid afterwards. */
+    @Override
+    void close();
+
+    /**
+     * A source for {@code file}: mapped when it is a regular file, read as a stream when it is a
+     * pipe, a FIFO or a character device (such as {@code /dev/stdin} on a pipe).
+     *
+     * @throws IOException if the file cannot be opened or mapped
+     */
+    static ByteSource open(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new IOException("is a directory");
+        }
+        if (Files.isRegularFile(file) || !Files.exists(file)) {
+            return MappedFileSource.open(file); // a missing file fails there with NoSuchFileException
+        }
+        return new StreamSource(FileChannel.open(file, StandardOpenOption.READ), file.toString());
+    }
+
+    /** A sequential source over {@code in}, read through a window of bounded size. */
+    static ByteSource of(InputStream in, String name) {
+        ReadableByteChannel channel = in instanceof java.io.FileInputStream file
+                ? file.getChannel() : Channels.newChannel(in);
+        return new StreamSource(channel, name);
+    }
+
+    /** A sequential source over {@code channel}. */
+    static ByteSource of(ReadableByteChannel channel, String name) {
+        return new StreamSource(channel, name);
+    }
+
+    /** A source over a heap array. The array is not copied. */
+    static ByteSource of(byte[] bytes, String name) {
+        return new HeapSource(bytes, name);
+    }
+}

@@ -1,0 +1,184 @@
+package io.qevm.io;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+
+/**
+ * A non-seekable source (standard input, a pipe, a FIFO, later a socket or a decompressor) read
+ * through a sliding window of native memory: what lies before the lowest offset asked for is
+ * forgotten, so memory stays at the window's size whatever the stream's length.
+ *
+ * <p>Reads stop as soon as the bytes asked for are there: a live stream is never waited on for
+ * more than the reader needs. Once the end has been read ({@link #readToEnd}), every offset from
+ * the window's start on is answered: what the window holds is all that is left.
+ */
+final class StreamSource implements ByteSource {
+
+    /** The window's first size: room for many pages, so that a refill reads a lot at once. */
+    static final int INITIAL_WINDOW = 4 << 20;
+
+    private final ReadableByteChannel channel;
+    private final String name;
+    private Arena arena;
+    private MemorySegment buffer;
+    private ByteBuffer io;
+    /** Stream offset of buffer[0]. */
+    private long base;
+    /** Bytes of the stream in buffer[0, filled). */
+    private long filled;
+    /** The stream's length, once its end has been read; -1 before. */
+    private long total = -1;
+    private boolean closed;
+
+    StreamSource(ReadableByteChannel channel, String name) {
+        this.channel = channel;
+        this.name = name;
+        allocate(INITIAL_WINDOW);
+    }
+
+    @Override
+    public MemorySegment window(long offset, long minBytes) throws IOException {
+        if (offset < base) {
+            throw new IllegalStateException("a stream cannot go back to offset " + offset + " from " + base);
+        }
+        if (total >= 0 && offset <= base + filled) {
+            // the end has been read (and what is held is all there is): any offset from the
+            // buffer's start is answered as it is, nothing forgotten
+            return buffer.asSlice(offset - base, filled - (offset - base));
+        }
+        moveTo(offset);
+        if (minBytes > buffer.byteSize()) {
+            grow(Math.max(minBytes, 2 * buffer.byteSize()));
+        }
+        while (filled < minBytes && readSome()) {
+            // a pipe hands out what it has: read until the bytes asked for are there
+        }
+        return buffer.asSlice(0, filled);
+    }
+
+    @Override
+    public boolean readToEnd(long from, long maxBytes) throws IOException {
+        if (from < base) {
+            throw new IllegalStateException("a stream cannot go back to offset " + from + " from " + base);
+        }
+        moveTo(from);
+        while (true) {
+            if (filled == buffer.byteSize()) {
+                if (filled >= maxBytes) {
+                    // one more byte says whether the stream ends exactly here
+                    grow(filled + 1);
+                    return !readSome();
+                }
+                grow(Math.min(maxBytes, 2 * buffer.byteSize()));
+            }
+            if (!readSome()) {
+                return true;
+            }
+        }
+    }
+
+    /** Makes buffer[0] stream offset {@code offset}: keeps what is buffered past it, skips to it. */
+    private void moveTo(long offset) throws IOException {
+        long shift = offset - base;
+        if (shift == 0) {
+            return;
+        }
+        if (shift < filled) {
+            MemorySegment.copy(buffer, shift, buffer, 0, filled - shift);
+            filled -= shift;
+            base = offset;
+            return;
+        }
+        // past everything buffered: read and drop up to the offset
+        long toDrop = shift - filled;
+        base += filled;
+        filled = 0;
+        while (toDrop > 0) {
+            if (!readSome()) {
+                base = offset;
+                filled = 0;
+                return; // the stream ended before the offset: windows past it are empty
+            }
+            long dropped = Math.min(toDrop, filled);
+            MemorySegment.copy(buffer, dropped, buffer, 0, filled - dropped);
+            filled -= dropped;
+            base += dropped;
+            toDrop -= dropped;
+        }
+    }
+
+    /** One read into the free part of the buffer; false at the end of the stream. */
+    private boolean readSome() throws IOException {
+        if (total >= 0) {
+            return false;
+        }
+        io.limit((int) buffer.byteSize()).position((int) filled);
+        int read = channel.read(io);
+        while (read == 0) {
+            // a non-blocking channel with nothing yet; blocking ones return at least one byte
+            Thread.onSpinWait();
+            read = channel.read(io);
+        }
+        if (read < 0) {
+            total = base + filled;
+            return false;
+        }
+        filled += read;
+        return true;
+    }
+
+    /** A buffer of {@code bytes}, holding what the old one held. Callers bound the size. */
+    private void grow(long bytes) {
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("window of " + bytes + " bytes");
+        }
+        Arena old = arena;
+        MemorySegment oldBuffer = buffer;
+        allocate((int) bytes);
+        MemorySegment.copy(oldBuffer, 0, buffer, 0, filled);
+        old.close();
+    }
+
+    private void allocate(int bytes) {
+        arena = Arena.ofShared();
+        buffer = arena.allocate(bytes, 64);
+        io = buffer.asByteBuffer();
+    }
+
+    @Override
+    public long size() {
+        return total;
+    }
+
+    @Override
+    public boolean isRandomAccess() {
+        return false;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String kind() {
+        return "input";
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        arena.close();
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nothing more will be read from it
+        }
+    }
+}

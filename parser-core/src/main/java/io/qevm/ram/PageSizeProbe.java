@@ -1,0 +1,131 @@
+package io.qevm.ram;
+
+import io.qevm.io.ByteCursor;
+
+/**
+ * Tells the target page size from the RAM records themselves, for a stream that does not say it
+ * before its pages: x86, ppc64 and s390x machines never send target-page-bits (their page size
+ * is fixed), 32-bit ARM boards not when it is the smallest (1 KiB), and on a pipe the JSON
+ * description, which has {@code page_size}, comes last.
+ *
+ * <p>Each candidate size, from 1 KiB to 64 KiB, reads the records ahead (up to the end of the
+ * part or {@link #LOOK_AHEAD} bytes): the flags must be QEMU's, the addresses aligned to it and
+ * inside their block, the blocks named those of the MEM_SIZE list, the lengths of XBZRLE and
+ * compressed pages within a page. A page of data read with a wrong size puts the next record in
+ * the middle of data; an address of an odd page rules out every larger size. Of the sizes that
+ * read everything, the largest is the page size: smaller ones survive only records that do not
+ * depend on it (zero pages at addresses they divide). The description, when it comes, checks it.
+ * Not part of the API.
+ */
+final class PageSizeProbe {
+
+    static final int MIN_PAGE_BITS = 10;
+    static final int MAX_PAGE_BITS = 16;
+    /** How far ahead the records are read: many thousands of them, whatever the size. */
+    static final long LOOK_AHEAD = 1 << 20;
+    private static final int MAX_RECORDS = 1 << 14;
+    /** The flags QEMU defines, all below the smallest target page (migration/ram.c). */
+    private static final int FLAG_BITS = 0x3ff;
+    private static final int CONTINUE = 0x020;
+    private static final int EOS = 0x010;
+    private static final int MEM_SIZE = 0x004;
+    private static final int MULTIFD_FLUSH = 0x200;
+
+    private PageSizeProbe() {
+    }
+
+    /**
+     * The page size that reads the records from {@code recordStart} (a page record's header,
+     * in the cursor's window) on, or -1 when none does; {@code last} is the block of the page
+     * record before it, for CONTINUE.
+     */
+    static long probe(ByteCursor in, long recordStart, BlockTable blocks, Block last, int maxCompressedBytes) {
+        long wanted = LOOK_AHEAD - (in.position() - recordStart);
+        long available = in.lookAhead(wanted);
+        long end = in.position() + available;
+        // strictly first: where the data itself ends (not the look ahead), a record must end too;
+        // then leniently, so that a stream cut short fails as truncated, not as of no page size
+        for (boolean strict : new boolean[] {available < wanted, false}) {
+            for (int bits = MAX_PAGE_BITS; bits >= MIN_PAGE_BITS; bits--) {
+                if (readsAll(in, recordStart, end, strict, 1L << bits, blocks, last, maxCompressedBytes)) {
+                    return 1L << bits;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Whether the records from {@code at} read as pages of {@code pageSize}; {@code strict}: the
+     * data ends at {@code end}, so a record must not run past it.
+     */
+    private static boolean readsAll(ByteCursor in, long at, long end, boolean strict, long pageSize,
+                                    BlockTable blocks, Block last, int maxCompressedBytes) {
+        Block block = last;
+        for (int records = 0; records < MAX_RECORDS; records++) {
+            if (at + 8 > end) {
+                return !strict || at == end; // all read that there is to read
+            }
+            long header = in.getBe64(at);
+            long flags = header & (pageSize - 1);
+            long address = header & -pageSize;
+            int kind = (int) flags & ~CONTINUE;
+            if ((flags & ~FLAG_BITS) != 0) {
+                return false; // bits between the flags and the page: not a flag, and not aligned
+            }
+            at += 8;
+            switch (kind) {
+                case EOS, MEM_SIZE -> {
+                    return true; // the part ends (or a new block list starts): nothing more to check
+                }
+                case MULTIFD_FLUSH -> {
+                    continue;
+                }
+                case ZeroPageDecoder.FLAG, RawPageDecoder.FLAG, XbzrlePageDecoder.FLAG, ZlibPageDecoder.FLAG -> {
+                }
+                default -> {
+                    return false;
+                }
+            }
+            if ((flags & CONTINUE) == 0) {
+                if (at + 1 > end) {
+                    return !strict;
+                }
+                int length = in.getByte(at) & 0xff;
+                if (at + 1 + length > end) {
+                    return !strict;
+                }
+                block = blocks.find(in, at + 1, length);
+                at += 1 + length;
+            }
+            if (block == null || address > block.length - pageSize) {
+                return false;
+            }
+            switch (kind) {
+                case ZeroPageDecoder.FLAG -> at += 1;
+                case RawPageDecoder.FLAG -> at += pageSize;  // past the end: the next turn tells
+                case XbzrlePageDecoder.FLAG -> {
+                    if (at + 3 > end) {
+                        return !strict;
+                    }
+                    int length = in.getBe16(at + 1);
+                    if (in.getByte(at) != 1 || length > pageSize) {
+                        return false;
+                    }
+                    at += 3 + length;
+                }
+                default -> {
+                    if (at + 4 > end) {
+                        return !strict;
+                    }
+                    long length = in.getBe32(at);
+                    if (length > maxCompressedBytes) {
+                        return false;
+                    }
+                    at += 4 + length;
+                }
+            }
+        }
+        return true;
+    }
+}

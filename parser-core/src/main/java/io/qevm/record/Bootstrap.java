@@ -1,0 +1,158 @@
+package io.qevm.record;
+
+import io.qevm.ReadLimits;
+import io.qevm.exc.MalformedStreamException;
+import io.qevm.exc.ReadContext;
+import io.qevm.exc.TruncatedInputException;
+import io.qevm.internal.Messages;
+import io.qevm.io.ByteCursor;
+import io.qevm.io.ByteSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * What the bytes are, as jackson-core's {@code ByteSourceJsonBootstrapper} tells an encoding:
+ * a QEMU stream (magic and version), perhaps behind a libvirt save header; and where the JSON
+ * description is: the VMDESCRIPTION record whose JSON runs exactly to the end. Not part of the API.
+ */
+final class Bootstrap {
+
+    // migration/savevm.c
+    static final int QEMU_VM_FILE_MAGIC = 0x5145564d;
+    static final int QEMU_VM_FILE_VERSION = 3;
+    static final int QEMU_VM_VMDESCRIPTION = 0x06;
+    /** A VMDESCRIPTION record's header: the type byte and the u32 length of the JSON. */
+    static final int DESCRIPTION_HEADER_BYTES = 5;
+
+    // libvirt src/qemu/qemu_saveimage.h virQEMUSaveHeader
+    private static final int LIBVIRT_MAGIC_BYTES = 16;
+    private static final int LIBVIRT_HEADER_BYTES = 92;
+    private static final String[] LIBVIRT_FORMATS = {"raw", "gzip", "bzip2", "xz", "lzop", "zstd", "sparse"};
+    private static final int LIBVIRT_FORMAT_RAW = 0;
+    private static final int LIBVIRT_FORMAT_SPARSE = 6;
+    private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    private Bootstrap() {
+    }
+
+    /**
+     * Reads the file header from offset 0: a libvirt save header if there is one, then the QEMU
+     * magic and version. Returns the magic's offset; the cursor is left after the version.
+     */
+    static long readHeader(ByteCursor in) {
+        long start = 0;
+        if (in.lookAhead(LIBVIRT_MAGIC_BYTES) == LIBVIRT_MAGIC_BYTES && isLibvirtMagic(in.slice(0, LIBVIRT_MAGIC_BYTES))) {
+            start = skipLibvirtHeader(in);
+        }
+        long magic = in.be32();
+        if (magic != QEMU_VM_FILE_MAGIC) {
+            throw new MalformedStreamException(Messages.badMagic(magic), ReadContext.at(start));
+        }
+        long version = in.be32();
+        if (version != QEMU_VM_FILE_VERSION) {
+            throw new MalformedStreamException(Messages.badVersion(version), ReadContext.at(start + 4));
+        }
+        return start;
+    }
+
+    private static boolean isLibvirtMagic(MemorySegment bytes) {
+        String magic = new String(bytes.toArray(ValueLayout.JAVA_BYTE), StandardCharsets.ISO_8859_1);
+        return magic.equals("LibvirtQemudSave") || magic.equals("LibvirtQemudPart");
+    }
+
+    /** virQEMUSaveHeader: u32s in the writing host's byte order, the QEMU stream after the XML. */
+    private static long skipLibvirtHeader(ByteCursor in) {
+        if (in.lookAhead(LIBVIRT_HEADER_BYTES) < LIBVIRT_HEADER_BYTES) {
+            long end = in.position() + in.lookAhead(LIBVIRT_HEADER_BYTES);
+            throw new TruncatedInputException(Messages.truncated("libvirt save header", LIBVIRT_HEADER_BYTES,
+                    Messages.endOfSource(in.source().kind(), end)), new ReadContext(0, end, null, -1, null));
+        }
+        in.skip(LIBVIRT_MAGIC_BYTES, "libvirt magic");
+        long version = in.le32();
+        boolean swap = version > 2; // written on a big-endian host
+        long dataLength = swap ? swapped(in.le32()) : in.le32();
+        in.le32(); // was_running
+        long format = swap ? swapped(in.le32()) : in.le32();
+        if (format != LIBVIRT_FORMAT_RAW && format != LIBVIRT_FORMAT_SPARSE) {
+            String name = format < LIBVIRT_FORMATS.length ? LIBVIRT_FORMATS[(int) format] : "unknown (" + format + ")";
+            throw new MalformedStreamException(Messages.libvirtCompressed(name, LIBVIRT_HEADER_BYTES + dataLength),
+                    ReadContext.at(28));
+        }
+        long start = LIBVIRT_HEADER_BYTES + dataLength;
+        long size = in.source().size();
+        if (size >= 0 && start > size - 8) {
+            throw new TruncatedInputException(Messages.libvirtDataBeyondEnd(dataLength, size),
+                    new ReadContext(20, size, null, -1, null));
+        }
+        in.skipTo(start, "libvirt header and XML");
+        return start;
+    }
+
+    private static long swapped(long u32) {
+        return Integer.toUnsignedLong(Integer.reverseBytes((int) u32));
+    }
+
+    /**
+     * The offset of the VMDESCRIPTION record whose JSON runs exactly to the end of
+     * {@code source} (whose size is known), scanning back from the end to no lower than
+     * {@code lowest}; -1 when there is none.
+     *
+     * @throws io.qevm.exc.LimitExceededException when one lies further back than the limit allows
+     */
+    static long locateDescription(ByteSource source, long lowest, ReadLimits limits) {
+        long size = source.size();
+        long bounded = Math.max(lowest, size - DESCRIPTION_HEADER_BYTES - (long) limits.maxDescriptionBytes());
+        long found = scanForDescription(source, bounded);
+        if (found < 0 && bounded > lowest) {
+            // not within the limit: say so if one lies further back, rather than "none"
+            long beyond = scanForDescription(source, lowest);
+            if (beyond >= 0) {
+                limits.validateDescriptionBytes(size - beyond - DESCRIPTION_HEADER_BYTES, () -> ReadContext.at(beyond));
+            }
+        }
+        return found;
+    }
+
+    private static long scanForDescription(ByteSource source, long lowest) {
+        long size = source.size();
+        if (size - DESCRIPTION_HEADER_BYTES - 1 < lowest) {
+            return -1;
+        }
+        MemorySegment tail = window(source, lowest, size - lowest);
+        long last = size - 1 - lowest;
+        while (last > 0 && Character.isWhitespace(tail.get(ValueLayout.JAVA_BYTE, last))) {
+            last--;
+        }
+        if (tail.get(ValueLayout.JAVA_BYTE, last) != '}') {
+            return -1; // the description is a JSON object at the very end: without '}' there is none
+        }
+        for (long at = size - DESCRIPTION_HEADER_BYTES - 1; at >= lowest; at--) {
+            long i = at - lowest;
+            if (tail.get(ValueLayout.JAVA_BYTE, i) == QEMU_VM_VMDESCRIPTION
+                    && at + DESCRIPTION_HEADER_BYTES + Integer.toUnsignedLong(tail.get(BE32, i + 1)) == size
+                    && tail.get(ValueLayout.JAVA_BYTE, i + DESCRIPTION_HEADER_BYTES) == '{') {
+                return at;
+            }
+        }
+        return -1;
+    }
+
+    /** The JSON text of the description whose record is at {@code recordOffset}, copied. */
+    static byte[] descriptionJson(ByteSource source, long recordOffset) {
+        long jsonAt = recordOffset + DESCRIPTION_HEADER_BYTES;
+        long length = source.size() - jsonAt;
+        return window(source, jsonAt, length).asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    private static MemorySegment window(ByteSource source, long offset, long length) {
+        try {
+            return source.window(offset, length);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,14 +1,5 @@
 package io.qevm;
 
-import static io.qevm.MigrationEventId.ID_COMMAND;
-import static io.qevm.MigrationEventId.ID_CONFIGURATION;
-import static io.qevm.MigrationEventId.ID_FIELD;
-import static io.qevm.MigrationEventId.ID_RAM_BLOCK;
-import static io.qevm.MigrationEventId.ID_RAM_PAGE;
-import static io.qevm.MigrationEventId.ID_STRUCT_START;
-import static io.qevm.MigrationEventId.ID_SUBSECTION;
-import static io.qevm.MigrationEventId.ID_ZERO_PAGE;
-
 import io.qevm.exc.MigrationReadException;
 import io.qevm.internal.Messages;
 import io.qevm.io.ByteSource;
@@ -85,18 +76,6 @@ import java.util.List;
  */
 public final class MigrationReader implements AutoCloseable {
 
-    private static final long SECTION_EVENTS = -1; // checked by inSection(), not by event
-    private static final long CONFIGURATION_EVENTS = events(ID_CONFIGURATION);
-    private static final long COMMAND_EVENTS = events(ID_COMMAND);
-    private static final long BLOCK_EVENTS = events(ID_RAM_BLOCK, ID_RAM_PAGE, ID_ZERO_PAGE);
-    private static final long RAM_BLOCK_EVENTS = events(ID_RAM_BLOCK);
-    private static final long PAGE_EVENTS = events(ID_RAM_PAGE, ID_ZERO_PAGE);
-    private static final long DATA_PAGE_EVENTS = events(ID_RAM_PAGE);
-    private static final long ZERO_PAGE_EVENTS = events(ID_ZERO_PAGE);
-    private static final long FIELD_EVENTS = events(ID_FIELD, ID_STRUCT_START);
-    private static final long VALUE_EVENTS = events(ID_FIELD);
-    private static final long SUBSECTION_EVENTS = events(ID_SUBSECTION);
-    private static final long PATH_EVENTS = events(ID_FIELD, ID_STRUCT_START, ID_SUBSECTION);
     /** How much {@link #bytesAt} hands out between two hints that the mapping may be released. */
     private static final long RELEASE_EVERY = 64L << 20;
 
@@ -159,9 +138,6 @@ public final class MigrationReader implements AutoCloseable {
     private static MigrationReader over(ByteSource source, ReadOptions options) {
         try {
             return new MigrationReader(source, options);
-        } catch (UncheckedIOException e) {
-            source.close();
-            throw e;
         } catch (RuntimeException | Error e) {
             source.close();
             throw e;
@@ -298,7 +274,7 @@ public final class MigrationReader implements AutoCloseable {
      * joined by {@code /}, array elements with their index, e.g. {@code cpu/env.regs[3]}.
      */
     public String fieldPath() {
-        require(PATH_EVENTS, "fieldPath()");
+        require(Validity.PATH, "fieldPath()");
         String scopePath = fields.scope().path();
         if (event != MigrationEvent.FIELD) {
             return scopePath;
@@ -343,31 +319,31 @@ public final class MigrationReader implements AutoCloseable {
 
     /** The machine type, e.g. {@code pc-i440fx-7.2}. */
     public String machineName() {
-        require(CONFIGURATION_EVENTS, "machineName()");
+        require(Validity.CONFIGURATION, "machineName()");
         return scanner.machineName();
     }
 
     /** The migration capabilities the CONFIGURATION record lists (x-ignore-shared, mapped-ram...). */
     public List<String> capabilities() {
-        require(CONFIGURATION_EVENTS, "capabilities()");
+        require(Validity.CONFIGURATION, "capabilities()");
         return scanner.capabilities();
     }
 
     /** The target-page-bits subsection's value, or -1 when the record has none. */
     public int targetPageBits() {
-        require(CONFIGURATION_EVENTS, "targetPageBits()");
+        require(Validity.CONFIGURATION, "targetPageBits()");
         return scanner.targetPageBits();
     }
 
     /** The MIG_CMD_* number of the current COMMAND. */
     public int commandType() {
-        require(COMMAND_EVENTS, "commandType()");
+        require(Validity.COMMAND, "commandType()");
         return scanner.commandType();
     }
 
     /** The current COMMAND's payload, a view valid until {@link #next()}. */
     public MemorySegment commandPayload() {
-        require(COMMAND_EVENTS, "commandPayload()");
+        require(Validity.COMMAND, "commandPayload()");
         return scanner.commandPayload();
     }
 
@@ -375,25 +351,25 @@ public final class MigrationReader implements AutoCloseable {
 
     /** The RAM block the current page or block entry belongs to. */
     public String blockName() {
-        require(BLOCK_EVENTS, "blockName()");
+        require(Validity.BLOCK, "blockName()");
         return ram.block().name();
     }
 
     /** The block's used_length in bytes. */
     public long blockLength() {
-        require(RAM_BLOCK_EVENTS, "blockLength()");
+        require(Validity.RAM_BLOCK, "blockLength()");
         return ram.block().length();
     }
 
     /** The block's own page size when the stream gives it (postcopy, huge pages), else -1. */
     public long blockPageSize() {
-        require(RAM_BLOCK_EVENTS, "blockPageSize()");
+        require(Validity.RAM_BLOCK, "blockPageSize()");
         return ram.block().pageSize();
     }
 
     /** The block's guest address when the stream gives it (x-ignore-shared), else -1. */
     public long blockMrAddr() {
-        require(RAM_BLOCK_EVENTS, "blockMrAddr()");
+        require(Validity.RAM_BLOCK, "blockMrAddr()");
         return ram.block().mrAddr();
     }
 
@@ -402,19 +378,19 @@ public final class MigrationReader implements AutoCloseable {
      * place in guest memory is the machine's business).
      */
     public long pageOffset() {
-        require(PAGE_EVENTS, "pageOffset()");
+        require(Validity.PAGE, "pageOffset()");
         return ram.pageAddress();
     }
 
     /** Bytes in a page: the target page size. */
     public int pageSize() {
-        require(PAGE_EVENTS, "pageSize()");
+        require(Validity.PAGE, "pageSize()");
         return (int) ram.pageSize();
     }
 
     /** The fill byte of the current ZERO_PAGE (0 in practice). */
     public int fillByte() {
-        require(ZERO_PAGE_EVENTS, "fillByte()");
+        require(Validity.ZERO_PAGE, "fillByte()");
         return ram.fillByte();
     }
 
@@ -426,7 +402,7 @@ public final class MigrationReader implements AutoCloseable {
      * @throws IllegalStateException also when the feature is off
      */
     public boolean isResend() {
-        require(PAGE_EVENTS, "isResend()");
+        require(Validity.PAGE, "isResend()");
         return ram.isResend();
     }
 
@@ -436,31 +412,31 @@ public final class MigrationReader implements AutoCloseable {
      * the page without any allocation. Valid until {@link #next()}.
      */
     public MemorySegment pageData() {
-        require(DATA_PAGE_EVENTS, "pageData()");
+        require(Validity.DATA_PAGE, "pageData()");
         return ram.pageData();
     }
 
     /** Where the current RAM_PAGE's bytes start in {@link #pageData()}. */
     public long pageDataOffset() {
-        require(DATA_PAGE_EVENTS, "pageDataOffset()");
+        require(Validity.DATA_PAGE, "pageDataOffset()");
         return ram.pageDataIndex();
     }
 
     /** The current RAM_PAGE's bytes as a view of exactly one page (a new segment object). Valid until {@link #next()}. */
     public MemorySegment page() {
-        require(DATA_PAGE_EVENTS, "page()");
+        require(Validity.DATA_PAGE, "page()");
         return ram.pageData().asSlice(ram.pageDataIndex(), ram.pageSize());
     }
 
     /** Copies the current RAM_PAGE's bytes into {@code into} at {@code offset}. */
     public void copyPage(byte[] into, int offset) {
-        require(DATA_PAGE_EVENTS, "copyPage()");
+        require(Validity.DATA_PAGE, "copyPage()");
         MemorySegment.copy(ram.pageData(), ValueLayout.JAVA_BYTE, ram.pageDataIndex(), into, offset, (int) ram.pageSize());
     }
 
     /** Copies the current RAM_PAGE's bytes into {@code into} at its position, which moves past them. */
     public void copyPage(ByteBuffer into) {
-        require(DATA_PAGE_EVENTS, "copyPage()");
+        require(Validity.DATA_PAGE, "copyPage()");
         int size = (int) ram.pageSize();
         MemorySegment.ofBuffer(into).copyFrom(ram.pageData().asSlice(ram.pageDataIndex(), size));
         into.position(into.position() + size);
@@ -468,7 +444,7 @@ public final class MigrationReader implements AutoCloseable {
 
     /** How the current RAM_PAGE travelled; its bytes are decoded whatever the encoding. */
     public PageEncoding pageEncoding() {
-        require(DATA_PAGE_EVENTS, "pageEncoding()");
+        require(Validity.DATA_PAGE, "pageEncoding()");
         return ram.pageEncoding();
     }
 
@@ -478,7 +454,7 @@ public final class MigrationReader implements AutoCloseable {
      * On a {@link #isRandomAccess() random-access} source, {@link #bytesAt} reads them again later.
      */
     public long pageSourceOffset() {
-        require(DATA_PAGE_EVENTS, "pageSourceOffset()");
+        require(Validity.DATA_PAGE, "pageSourceOffset()");
         return ram.pageSourceOffset();
     }
 
@@ -502,7 +478,7 @@ public final class MigrationReader implements AutoCloseable {
         bytesAtSinceRelease += length;
         if (bytesAtSinceRelease > RELEASE_EVERY) {
             bytesAtSinceRelease = 0;
-            source.releaseBefore(size);
+            source.release(0, size);
         }
         try {
             return source.window(offset, length).asSlice(0, length);
@@ -515,19 +491,19 @@ public final class MigrationReader implements AutoCloseable {
 
     /** The field's name (or, on STRUCT_START, the struct field's name). */
     public String fieldName() {
-        require(FIELD_EVENTS, "fieldName()");
+        require(Validity.FIELD, "fieldName()");
         return fields.field().name();
     }
 
     /** The field's JSON type, e.g. {@code uint32} or {@code pci config}. */
     public String fieldType() {
-        require(FIELD_EVENTS, "fieldType()");
+        require(Validity.FIELD, "fieldType()");
         return fields.field().type();
     }
 
     /** How the field's bytes are read. */
     public FieldKind fieldKind() {
-        require(FIELD_EVENTS, "fieldKind()");
+        require(Validity.FIELD, "fieldKind()");
         return fields.field().kind();
     }
 
@@ -536,19 +512,19 @@ public final class MigrationReader implements AutoCloseable {
      * in the description), else -1. Consecutive entries of one name form one array.
      */
     public long fieldIndex() {
-        require(FIELD_EVENTS, "fieldIndex()");
+        require(Validity.FIELD, "fieldIndex()");
         return fields.fieldIndex();
     }
 
     /** How many bytes the field's value takes in the stream (a capability: its name's). */
     public long fieldSize() {
-        require(VALUE_EVENTS, "fieldSize()");
+        require(Validity.VALUE, "fieldSize()");
         return fields.valueLength();
     }
 
     /** The field's raw bytes, a view (for a capability, the name without its length byte). */
     public MemorySegment fieldBytes() {
-        require(VALUE_EVENTS, "fieldBytes()");
+        require(Validity.VALUE, "fieldBytes()");
         return fields.valueBytes();
     }
 
@@ -558,52 +534,37 @@ public final class MigrationReader implements AutoCloseable {
      * it with {@link Long#toUnsignedString(long)}).
      */
     public long fieldLongValue() {
-        require(VALUE_EVENTS, "fieldLongValue()");
-        FieldKind kind = fields.field().kind();
-        if ((kind != FieldKind.SIGNED && kind != FieldKind.UNSIGNED) || fields.valueLength() > 8) {
-            throw new IllegalStateException(Messages.notAnInteger(fields.field().name(), "fieldLongValue()", true));
-        }
+        requireInteger("fieldLongValue()", 8);
         return fields.integerValue();
     }
 
     /** The value of an integer field of any size, signed or not as its kind says. */
     public BigInteger fieldBigIntegerValue() {
-        require(VALUE_EVENTS, "fieldBigIntegerValue()");
-        FieldKind kind = fields.field().kind();
-        if (kind != FieldKind.SIGNED && kind != FieldKind.UNSIGNED) {
-            throw new IllegalStateException(Messages.notAnInteger(fields.field().name(), "fieldBigIntegerValue()", false));
-        }
+        requireInteger("fieldBigIntegerValue()", Long.MAX_VALUE);
         return fields.bigIntegerValue();
     }
 
     /** The value of a {@code bool} field: whether its first byte is not zero. */
     public boolean fieldBooleanValue() {
-        require(VALUE_EVENTS, "fieldBooleanValue()");
-        if (fields.field().kind() != FieldKind.BOOL) {
-            throw new IllegalStateException(Messages.wrongFieldKind(fields.field().name(), "fieldBooleanValue()", "bool"));
-        }
+        requireKind("fieldBooleanValue()", FieldKind.BOOL, "bool");
         return fields.booleanValue();
     }
 
     /** The name of a {@code capability} field (UTF-8; malformed bytes become U+FFFD). */
     public String fieldStringValue() {
-        require(VALUE_EVENTS, "fieldStringValue()");
-        if (fields.field().kind() != FieldKind.CAPABILITY) {
-            throw new IllegalStateException(Messages.wrongFieldKind(fields.field().name(), "fieldStringValue()",
-                    "capability"));
-        }
+        requireKind("fieldStringValue()", FieldKind.CAPABILITY, "capability");
         return fields.stringValue();
     }
 
     /** The subsection's name as the stream gives it. */
     public String subsectionName() {
-        require(SUBSECTION_EVENTS, "subsectionName()");
+        require(Validity.SUBSECTION, "subsectionName()");
         return fields.subsectionName();
     }
 
     /** The subsection's version id (unsigned 32 bits). */
     public long subsectionVersion() {
-        require(SUBSECTION_EVENTS, "subsectionVersion()");
+        require(Validity.SUBSECTION, "subsectionVersion()");
         return fields.subsectionVersion();
     }
 
@@ -615,23 +576,28 @@ public final class MigrationReader implements AutoCloseable {
 
     // ------------------------------------------------------------------ state checks
 
-    private static long events(int... ids) {
-        long mask = 0;
-        for (int id : ids) {
-            mask |= 1L << id;
-        }
-        return mask;
+    private void require(long validOn, String accessor) {
+        Validity.require(event, validOn, accessor);
     }
 
-    private void require(long validOn, String accessor) {
-        if (event == null || (validOn & (1L << event.id())) == 0) {
-            throw new IllegalStateException(Messages.notValidOn(accessor, event, validOn));
+    private void requireInteger(String accessor, long maxBytes) {
+        require(Validity.VALUE, accessor);
+        FieldKind kind = fields.field().kind();
+        if ((kind != FieldKind.SIGNED && kind != FieldKind.UNSIGNED) || fields.valueLength() > maxBytes) {
+            throw new IllegalStateException(Messages.notAnInteger(fields.field().name(), accessor, maxBytes == 8));
+        }
+    }
+
+    private void requireKind(String accessor, FieldKind kind, String kindName) {
+        require(Validity.VALUE, accessor);
+        if (fields.field().kind() != kind) {
+            throw new IllegalStateException(Messages.wrongFieldKind(fields.field().name(), accessor, kindName));
         }
     }
 
     private void requireSection(String accessor) {
         if (!scanner.inSection()) {
-            throw new IllegalStateException(Messages.notValidOn(accessor, event, SECTION_EVENTS));
+            throw new IllegalStateException(Messages.notValidOn(accessor, event, Validity.SECTION));
         }
     }
 }

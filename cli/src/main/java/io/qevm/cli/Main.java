@@ -137,6 +137,7 @@ public final class Main {
             read.pageSize(options.pageSize());
         }
         if (options.file().equals("-")) {
+            Pipes.enlarge(0);
             return MigrationReader.open(new FileInputStream(FileDescriptor.in), read.build());
         }
         return MigrationReader.open(workDir.resolve(options.file()), read.build());

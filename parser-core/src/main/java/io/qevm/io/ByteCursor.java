@@ -48,6 +48,8 @@ public final class ByteCursor {
     private long pos;
     /** The first byte the current event may still hand out a view of. */
     private long mark;
+    /** Bytes before this were handed back to the source ({@link ByteSource#release}). */
+    private long releasedUpTo;
 
     private long limit = Long.MAX_VALUE;
     private String limitRegion;
@@ -367,7 +369,10 @@ public final class ByteCursor {
     /** A new window from the mark (or the position, if lower) to at least {@code upTo}. */
     private void refill(long upTo) {
         long from = Math.min(mark, pos);
-        source.releaseBefore(from);
+        if (from > releasedUpTo) {
+            source.release(releasedUpTo, from);
+            releasedUpTo = from;
+        }
         try {
             window = source.window(from, upTo - from);
         } catch (IOException e) {

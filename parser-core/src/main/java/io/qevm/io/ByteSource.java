@@ -49,11 +49,11 @@ public interface ByteSource extends AutoCloseable {
     String kind();
 
     /**
-     * A hint that the cursor is done with the bytes before {@code offset}: a mapped source hands
-     * those pages back to the kernel (they stay in the page cache, and reading them again maps
-     * them again), so that reading a file of many GB does not grow the process by as much.
+     * A hint that the bytes [from, to) are not needed for now: a mapped source hands those pages
+     * back to the kernel (they stay in the page cache, and reading them again maps them again),
+     * so that reading a file of many GB does not grow the process by as much. Others ignore it.
      */
-    default void releaseBefore(long offset) {
+    default void release(long from, long to) {
     }
 
     /**

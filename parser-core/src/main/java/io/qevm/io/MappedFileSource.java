@@ -12,7 +12,7 @@ import java.nio.file.StandardOpenOption;
  * channel is closed right after mapping, the arena on failure and in {@link #close()}.
  *
  * <p>The cursor gets the mapping in windows of {@link #WINDOW} bytes: slices, so a new window
- * costs nothing, and at each one the pages behind the cursor are handed back to the kernel.
+ * costs nothing, and at each one it hands the pages behind it back to the kernel.
  */
 final class MappedFileSource implements ByteSource {
 
@@ -24,7 +24,6 @@ final class MappedFileSource implements ByteSource {
     private final Arena arena;
     private final MemorySegment mapping;
     private final String name;
-    private long releasedUpTo;
 
     private MappedFileSource(Arena arena, MemorySegment mapping, String name) {
         this.arena = arena;
@@ -54,14 +53,13 @@ final class MappedFileSource implements ByteSource {
     }
 
     @Override
-    public void releaseBefore(long offset) {
-        // whole granules, rounded down at both ends: the granule holding `offset` may still be
-        // in use, and the one holding `releasedUpTo` is where the previous call stopped
-        long start = releasedUpTo & ~(RELEASE_GRANULE - 1);
-        long end = Math.min(offset, mapping.byteSize()) & ~(RELEASE_GRANULE - 1);
+    public void release(long from, long to) {
+        // whole granules, rounded down at both ends: the granule holding `to` may still be in
+        // use, and the one holding `from` is where the previous call stopped
+        long start = Math.max(0, from) & ~(RELEASE_GRANULE - 1);
+        long end = Math.min(to, mapping.byteSize()) & ~(RELEASE_GRANULE - 1);
         if (end > start) {
             mapping.asSlice(start, end - start).unload();
-            releasedUpTo = end;
         }
     }
 

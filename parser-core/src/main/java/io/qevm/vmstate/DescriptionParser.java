@@ -99,52 +99,67 @@ public final class DescriptionParser {
     }
 
     private Description.Device readDevice() {
-        expect(parser.currentToken(), JsonToken.START_OBJECT, "a device object");
-        String name = null;
-        long instanceId = -1;
-        String vmsdName = null;
-        Description.Field[] fields = null;
-        Description.Struct[] subsections = NO_SUBSECTIONS;
-        while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
-            String key = parser.currentName();
-            JsonToken value = parser.nextToken();
-            switch (key) {
-                case "name" -> name = text(value, "device name");
-                case "instance_id" -> instanceId = longValue(value, "instance_id");
-                case "vmsd_name" -> vmsdName = text(value, "vmsd_name");
-                case "fields" -> fields = readFields(value, 1);
-                case "subsections" -> subsections = readSubsections(value, 1);
-                default -> parser.skipChildren();
-            }
-        }
-        if (name == null) {
+        Body body = readBody(parser.currentToken(), "a device object", 1, true);
+        if (body.name == null) {
             throw malformed(Messages.descriptionMissing("device 'name'"));
         }
-        if (instanceId < 0) {
-            throw malformed(Messages.descriptionMissing("'instance_id' of device '" + name + "'"));
+        if (body.instanceId < 0) {
+            throw malformed(Messages.descriptionMissing("'instance_id' of device '" + body.name + "'"));
         }
-        return new Description.Device(name, instanceId, new Description.Struct(
-                vmsdName == null ? name : vmsdName, fields == null ? new Description.Field[0] : fields, subsections));
+        return new Description.Device(body.name, body.instanceId, body.struct(body.name));
     }
 
     /** A struct body, subsection or the configuration: vmsd_name, fields, subsections. */
     private Description.Struct readStruct(JsonToken token, String what, int depth) {
-        expect(token, JsonToken.START_OBJECT, what + " as an object");
-        checkDepth(depth);
-        String vmsdName = what;
-        Description.Field[] fields = null;
+        return readBody(token, what + " as an object", depth, false).struct(what);
+    }
+
+    /** What a device or struct object holds; a device also its name and instance id. */
+    private static final class Body {
+        String name;
+        long instanceId = -1;
+        String vmsdName;
+        Description.Field[] fields = new Description.Field[0];
         Description.Struct[] subsections = NO_SUBSECTIONS;
+
+        /** The body as a struct, named {@code fallback} when the JSON gives no vmsd_name. */
+        Description.Struct struct(String fallback) {
+            return new Description.Struct(vmsdName == null ? fallback : vmsdName, fields, subsections);
+        }
+    }
+
+    /** A device's object ({@code device}, at depth 1) or a struct's at {@code depth}, whose nesting is checked. */
+    private Body readBody(JsonToken token, String expected, int depth, boolean device) {
+        expect(token, JsonToken.START_OBJECT, expected);
+        if (!device) {
+            checkDepth(depth);
+        }
+        Body body = new Body();
         while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
             String key = parser.currentName();
             JsonToken value = parser.nextToken();
             switch (key) {
-                case "vmsd_name" -> vmsdName = text(value, "vmsd_name");
-                case "fields" -> fields = readFields(value, depth);
-                case "subsections" -> subsections = readSubsections(value, depth);
+                case "name" -> {
+                    if (device) {
+                        body.name = text(value, "device name");
+                    } else {
+                        parser.skipChildren();
+                    }
+                }
+                case "instance_id" -> {
+                    if (device) {
+                        body.instanceId = longValue(value, "instance_id");
+                    } else {
+                        parser.skipChildren();
+                    }
+                }
+                case "vmsd_name" -> body.vmsdName = text(value, "vmsd_name");
+                case "fields" -> body.fields = readFields(value, depth);
+                case "subsections" -> body.subsections = readSubsections(value, depth);
                 default -> parser.skipChildren();
             }
         }
-        return new Description.Struct(vmsdName, fields == null ? new Description.Field[0] : fields, subsections);
+        return body;
     }
 
     private Description.Struct[] readSubsections(JsonToken token, int depth) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-e2e.sh: end-to-end timings of qevm against cat, cp and the reference analyze-migration.py
-# on one dump, side by side, as a markdown table on stdout (progress on stderr).
+# on one dump, side by side, as a markdown table on stdout (progress on stderr); optionally
+# against an older CLI jar in the same run, paired run by run.
 #
-# Usage: parser-bench/run-e2e.sh [-n RUNS] [-w WORKDIR] [-s] [DUMP]
+# Usage: parser-bench/run-e2e.sh [-n RUNS] [-w WORKDIR] [-s] [-b BASELINE.jar] [DUMP]
 #   DUMP     a migration dump (default: $QEVM_BIG/l-large-4G.mig, QEVM_BIG=/work/big, made with
 #            ../shared/tools/dumps/make-dump.sh recipe l-large-4G when missing; that needs
 #            qemu-system-x86 and about 6.5 GB of free disk for the inputs and the dump)
@@ -10,10 +11,26 @@
 #   -w DIR   scratch directory for cp and -x outputs (default: a temp dir beside the dump,
 #            so that the copy lands on the same disk and not in a tmpfs)
 #   -s       skip the reference script (minutes per run on a multi-GB dump)
+#   -b JAR   also run every qevm command with this CLI jar (e.g. a build of an older commit),
+#            as "baseline ...": same JVM and flags as the ./qevm launcher, its own CDS archive in
+#            the scratch directory; each baseline run right before or after the matching qevm
+#            run (the order alternating), and the table gets their paired ratio. A baseline
+#            command that fails its first run (e.g. no `-f -` in an older CLI) is not run again.
+#
+# Commands, each RUNS times: cat; cp; the reference -d state and -x; qevm -d state, -d desc and
+# -x; cp and qevm -x again with `sync` before each run (outside the timing), interleaved run by
+# run, so that no run pays for the dirty pages of the one before; and through a pipe:
+# `cat DUMP | cat` (the pipe's own cost), `cat DUMP | qevm -f - -d state` and
+# `cat DUMP | qevm -f - -x -o DIR`.
 #
 # Every command reads the dump from the page cache: it is read once before timing (cat), and
 # each command's stdout goes to /dev/null. -x outputs are deleted after each run, outside the
-# timing. Peak RSS comes from /usr/bin/time -v ("Maximum resident set size"). Requires GNU time
+# timing. Wall time is the clock around the whole command (for a pipe: around the pipeline).
+# Peak RSS comes from /usr/bin/time -v ("Maximum resident set size") of the command itself; in a
+# pipe, GNU time runs inside the pipeline around the reading side only (`cat DUMP | time qevm`),
+# so it is qevm's and not cat's (around `sh -c 'cat | qevm'` it would be the largest of the
+# shell's children, not their sum, and not necessarily qevm's). Before timing, qevm (and the
+# baseline) run once untimed, so that no timed run makes a CDS archive. Requires GNU time
 # (apt-get install -y time) and python3.
 set -euo pipefail
 
@@ -23,12 +40,14 @@ shared=${QEVM_SHARED:-$(cd -P -- "$root/../shared" 2>/dev/null && pwd || echo /w
 runs=5
 work=
 skip_reference=0
-while getopts "n:w:sh" opt; do
+baseline_jar=
+while getopts "n:w:sb:h" opt; do
     case $opt in
         n) runs=$OPTARG ;;
         w) work=$OPTARG ;;
         s) skip_reference=1 ;;
-        *) sed -n '2,20p' "$0"; exit 2 ;;
+        b) baseline_jar=$OPTARG ;;
+        *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -50,17 +69,9 @@ if [ ! -f "$dump" ]; then
 fi
 dump=$(readlink -f "$dump")
 [ -x /usr/bin/time ] || { echo "run-e2e: needs GNU time: apt-get install -y time" >&2; exit 2; }
-
-reference=$shared/reference/analyze-migration-fixed.py
-if [ -x "$root/qevm" ]; then
-    qevm=("$root/qevm")
-    qevm_name="./qevm"
-else
-    jar=$(ls -t "$root"/parser-core/target/parser-core-*-cli.jar 2>/dev/null | head -n 1 || true)
-    [ -n "$jar" ] || { echo "run-e2e: no ./qevm and no parser-core/target/parser-core-*-cli.jar: build with mvn -DskipTests package" >&2; exit 2; }
-    java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
-    qevm=("$java" -jar "$jar")
-    qevm_name="java -jar ${jar#$root/}"
+if [ -n "$baseline_jar" ]; then
+    [ -f "$baseline_jar" ] || { echo "run-e2e: no such baseline jar: $baseline_jar" >&2; exit 2; }
+    baseline_jar=$(readlink -f "$baseline_jar")
 fi
 
 if [ -z "$work" ]; then
@@ -68,18 +79,57 @@ if [ -z "$work" ]; then
     trap 'rm -rf "$work"' EXIT
 fi
 mkdir -p "$work"
+work=$(readlink -f "$work")
 stats=$work/stats.tsv
 : > "$stats"
 
-# time_one LABEL DIR CMD...: runs CMD in DIR under /usr/bin/time; appends "label secs rss_kb status".
+# One JDK for ./qevm and the baseline: the launcher takes JAVA_HOME when it is 25 or newer.
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+java=$JAVA_HOME/bin/java
+[ -x "$java" ] || { echo "run-e2e: no $java: set JAVA_HOME to a JDK 25" >&2; exit 2; }
+# The launcher's JVM flags (../qevm): serial GC, C1 only, CDS (-Xshare:auto is the default, spelled
+# out) with an archive of the application's classes made by the first run, JVM logging off.
+# run_jar JAR ARCHIVE: the command line the launcher would exec for JAR, with its archive at ARCHIVE.
+run_jar() {
+    # shellcheck disable=SC2206 # QEVM_JAVA_OPTS is split into words, as the launcher does
+    jar_cmd=("$java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto
+        -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile="$2" -Xlog:disable
+        -Dqevm.stderr.tty=false ${QEVM_JAVA_OPTS:-} -jar "$1")
+}
+
+reference=$shared/reference/analyze-migration-fixed.py
+jar=$(ls -t "$root"/cli/target/qevm-cli-*-all.jar 2>/dev/null | head -n 1 || true)
+if [ -x "$root/qevm" ]; then
+    qevm=("$root/qevm")
+    qevm_name="./qevm"
+else
+    [ -n "$jar" ] || { echo "run-e2e: no ./qevm and no cli/target/qevm-cli-*-all.jar: build with mvn -DskipTests -pl cli -am package" >&2; exit 2; }
+    run_jar "$jar" "${jar%.jar}.jsa"
+    qevm=("${jar_cmd[@]}")
+    qevm_name="java (the launcher's flags) -jar ${jar#$root/}"
+fi
+baseline=()
+if [ -n "$baseline_jar" ]; then
+    run_jar "$baseline_jar" "$work/baseline.jsa"
+    baseline=("${jar_cmd[@]}")
+fi
+
+# time_one LABEL RUN PIPE CMD...: runs CMD in $work under /usr/bin/time (fed `cat PIPE |` when
+# PIPE is not empty) and appends "label run secs rss_kb status role twin" to the stats, role and
+# twin from the globals of the same names; leaves the exit status in $last_status.
 time_one() {
-    local label=$1 dir=$2
-    shift 2
+    local label=$1 run=$2 pipe=$3
+    shift 3
     local log=$work/time.log
     local status=0 t0 t1
     # wall time from the clock around the run (GNU time's own is to 10 ms only)
     t0=$(date +%s%N)
-    (cd "$dir" && /usr/bin/time -v -o "$log" "$@" > /dev/null 2> "$work/stderr.log") || status=$?
+    if [ -z "$pipe" ]; then
+        (cd "$work" && /usr/bin/time -v -o "$log" "$@" > /dev/null 2> "$work/stderr.log") || status=$?
+    else
+        # pipefail: the status is the reader's when it fails (cat then dies of SIGPIPE), else cat's
+        (cd "$work" && cat "$pipe" | /usr/bin/time -v -o "$log" "$@" > /dev/null 2> "$work/stderr.log") || status=$?
+    fi
     t1=$(date +%s%N)
     local wall rss
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
@@ -87,63 +137,177 @@ time_one() {
     if [ "$status" != 0 ]; then
         echo "run-e2e: $label exited $status: $(head -c 300 "$work/stderr.log" | tr '\n' ' ')" >&2
     fi
-    printf '%s\t%s\t%s\t%s\n' "$label" "$wall" "$rss" "$status" >> "$stats"
-    printf '  %-34s %8.2f s  %8d KB  exit %s\n' "$label" "$wall" "$rss" "$status" >&2
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$run" "$wall" "${rss:-0}" "$status" "$role" "$twin" >> "$stats"
+    printf '  %-46s %8.2f s  %8d KB  exit %s\n' "$label" "$wall" "${rss:-0}" "$status" >&2
+    last_status=$status
 }
 
-# bench LABEL CLEANUP DIR CMD...: RUNS timed runs of CMD, running CLEANUP (a shell snippet) after each.
-bench() {
-    local label=$1 cleanup=$2 dir=$3
-    shift 3
-    local i
+# A group of rows run interleaved: RUNS rounds, each row once per round, in the order the rows
+# were added on odd rounds and in the reverse order on even ones, so that a qevm row and its
+# baseline twin (added one after the other) take turns going first. A group of one row is RUNS
+# runs in a row.
+g_label=() g_pre=() g_cleanup=() g_pipe=() g_cmd=() g_role=() g_twin=()
+
+# row LABEL PRE CLEANUP PIPE CMD...: adds a row to the group: PRE and CLEANUP are shell snippets
+# run before and after each run, outside the timing.
+row() {
+    g_label+=("$1") g_pre+=("$2") g_cleanup+=("$3") g_pipe+=("$4") g_role+=("${role:--}") g_twin+=("${twin:--}")
+    shift 4
+    g_cmd+=("$(printf '%q ' "$@")")
+}
+
+# qevm_row TEMPLATE PRE CLEANUP PIPE ARGS...: a row running qevm with ARGS, labelled TEMPLATE with
+# %s = qevm, and, with -b, its twin running the baseline jar, labelled with %s = baseline.
+qevm_row() {
+    local template=$1 pre=$2 cleanup=$3 pipe=$4
+    shift 4
+    local new base
+    # shellcheck disable=SC2059 # the template is ours
+    new=$(printf "$template" qevm)
+    # shellcheck disable=SC2059
+    base=$(printf "$template" baseline)
+    if [ ${#baseline[@]} -eq 0 ]; then
+        row "$new" "$pre" "$cleanup" "$pipe" "${qevm[@]}" "$@"
+        return
+    fi
+    role=new twin=$base row "$new" "$pre" "$cleanup" "$pipe" "${qevm[@]}" "$@"
+    role=base twin=$new row "$base" "$pre" "$cleanup" "$pipe" "${baseline[@]}" "$@"
+}
+
+# run_group: runs the rows added since the last run_group, then forgets them.
+run_group() {
+    local n=${#g_label[@]} i k j role twin
+    local -A given_up=()
     for ((i = 1; i <= runs; i++)); do
-        time_one "$label" "$dir" "$@"
-        [ -z "$cleanup" ] || eval "$cleanup"
+        for ((k = 0; k < n; k++)); do
+            j=$((i % 2 ? k : n - 1 - k))
+            [ -z "${given_up[$j]:-}" ] || continue
+            [ -z "${g_pre[j]}" ] || eval "${g_pre[j]}"
+            role=${g_role[j]} twin=${g_twin[j]}
+            eval "time_one \"\${g_label[j]}\" $i \"\${g_pipe[j]}\" ${g_cmd[j]}"
+            [ -z "${g_cleanup[j]}" ] || eval "${g_cleanup[j]}"
+            if [ "$i" = 1 ] && [ "$last_status" != 0 ] && [ "${g_role[j]}" = base ]; then
+                echo "run-e2e: ${g_label[j]} failed its first run: not run again" >&2
+                given_up[$j]=1
+            fi
+        done
     done
+    g_label=() g_pre=() g_cleanup=() g_pipe=() g_cmd=() g_role=() g_twin=()
+}
+
+# bench LABEL CLEANUP CMD...: RUNS runs of CMD in a row, running CLEANUP after each.
+bench() {
+    local label=$1 cleanup=$2
+    shift 2
+    row "$label" "" "$cleanup" "" "$@"
+    run_group
 }
 
 size=$(stat -c %s "$dump")
-echo "run-e2e: $dump ($size bytes), $runs runs each, qevm = $qevm_name" >&2
+jar_id() { printf '%s (sha256 %.12s)' "${1#$root/}" "$(sha256sum "$1" | cut -d ' ' -f 1)"; }
+qevm_desc="\`$qevm_name\`${jar:+, jar $(jar_id "$jar")}"
+baseline_desc=${baseline_jar:+$(jar_id "$baseline_jar")}
+echo "run-e2e: $dump ($size bytes), $runs runs each, qevm = $qevm_desc${baseline_desc:+, baseline = $baseline_desc}" >&2
 echo "run-e2e: warming the page cache" >&2
 cat "$dump" > /dev/null
 cat "$dump" > /dev/null
+# untimed: the first run of a jar may make its CDS archive, which takes longer
+echo "run-e2e: one untimed run of qevm${baseline_jar:+ and the baseline} (-d state)" >&2
+(cd "$work" && "${qevm[@]}" -f "$dump" -d state > /dev/null 2>&1) || echo "run-e2e: the untimed qevm -d state failed" >&2
+if [ ${#baseline[@]} -gt 0 ]; then
+    (cd "$work" && "${baseline[@]}" -f "$dump" -d state > /dev/null 2>&1) || echo "run-e2e: the untimed baseline -d state failed" >&2
+fi
 
 extract=$work/x
-bench "cat" "" "$work" cat "$dump"
-bench "cp (+ rm)" 'rm -f "$work/copy.mig"' "$work" cp "$dump" "$work/copy.mig"
+fresh_extract='rm -rf "$extract"; mkdir -p "$extract"'
+bench "cat" "" cat "$dump"
+bench "cp (+ rm)" 'rm -f "$work/copy.mig"' cp "$dump" "$work/copy.mig"
 if [ "$skip_reference" = 0 ]; then
-    bench "reference -d state" "" "$work" python3 "$reference" -f "$dump" -d state
-    bench "reference -x" 'rm -rf "$extract"' "$work" bash -c 'mkdir -p "$1" && cd "$1" && exec python3 "$2" -f "$3" -x' _ "$extract" "$reference" "$dump"
+    bench "reference -d state" "" python3 "$reference" -f "$dump" -d state
+    bench "reference -x" 'rm -rf "$extract"' bash -c 'mkdir -p "$1" && cd "$1" && exec python3 "$2" -f "$3" -x' _ "$extract" "$reference" "$dump"
 fi
-bench "qevm -d state" "" "$work" "${qevm[@]}" -f "$dump" -d state
-bench "qevm -d desc" "" "$work" "${qevm[@]}" -f "$dump" -d desc
+qevm_row "%s -d state" "" "" "" -f "$dump" -d state
+run_group
+qevm_row "%s -d desc" "" "" "" -f "$dump" -d desc
+run_group
 mkdir -p "$extract"
-bench "qevm -x -o DIR" 'rm -rf "$extract"; mkdir -p "$extract"' "$work" "${qevm[@]}" -f "$dump" -x -o "$extract"
+qevm_row "%s -x -o DIR" "" "$fresh_extract" "" -f "$dump" -x -o "$extract"
+run_group
+# writeback: without a sync, a run that writes GBs is timed against what the runs before it
+# left dirty; with one, each starts clean (and what it leaves dirty is the next sync's)
+row "cp (+ rm), sync before" "sync" 'rm -f "$work/copy.mig"' "" cp "$dump" "$work/copy.mig"
+qevm_row "%s -x -o DIR, sync before" "sync" "$fresh_extract" "" -f "$dump" -x -o "$extract"
+run_group
+row "cat DUMP | cat" "" "" "$dump" cat
+run_group
+qevm_row "cat DUMP | %s -f - -d state" "" "" "$dump" -f - -d state
+run_group
+qevm_row "cat DUMP | %s -f - -x -o DIR" "" "$fresh_extract" "$dump" -f - -x -o "$extract"
+run_group
 rm -rf "$extract"
 
-# The table: medians, ratios to cat and to the reference's matching command.
-python3 - "$stats" "$size" "$dump" "$runs" "$qevm_name" <<'EOF'
+# The table: medians, ratios to cat (or to cat | cat), cp, the reference's matching command, and
+# the baseline (median of the paired ratios).
+python3 - "$stats" "$size" "$dump" "$runs" "$qevm_desc" "$baseline_desc" <<'EOF'
 import statistics, sys
-stats, size, dump, runs, qevm = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+stats, size, dump, runs, qevm, baseline = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 rows = {}
 for line in open(stats):
-    label, wall, rss, status = line.rstrip("\n").split("\t")
-    r = rows.setdefault(label, {"wall": [], "rss": [], "fail": 0})
-    r["wall"].append(float(wall)); r["rss"].append(int(rss or 0)); r["fail"] += status != "0"
-med = {k: statistics.median(v["wall"]) for k, v in rows.items()}
-ref_of = {"qevm -d state": "reference -d state", "qevm -x -o DIR": "reference -x",
-          "reference -d state": "reference -d state", "reference -x": "reference -x"}
-print(f"Dump: `{dump}` ({size:,} bytes = {size / 2**30:.2f} GiB); {runs} runs each, page cache warm; qevm = `{qevm}`.\n")
-print("| command | median s | min s | max s | GB/s | x cat | x reference | peak RSS MiB | failed runs |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    label, run, wall, rss, status, role, twin = line.rstrip("\n").split("\t")
+    r = rows.setdefault(label, {"wall": {}, "ok": {}, "rss": [], "fail": 0, "role": role, "twin": twin})
+    r["wall"][int(run)] = float(wall); r["ok"][int(run)] = status == "0"
+    r["rss"].append(int(rss or 0)); r["fail"] += status != "0"
+med = {k: statistics.median(v["wall"].values()) for k, v in rows.items()}
+
+def ratio(label, other):
+    return f"{med[label] / med[other]:.3f}" if other in med and med[other] > 0 else "-"
+
+def cat_of(label):
+    return "cat DUMP | cat" if label.startswith("cat DUMP |") else "cat"
+
+def cp_of(label):
+    if " -x" not in label or label.startswith("reference"):
+        return None
+    return "cp (+ rm), sync before" if label.endswith("sync before") else "cp (+ rm)"
+
+def ref_of(label):
+    for suffix, ref in ((" -d state", "reference -d state"), (" -x -o DIR", "reference -x")):
+        if not label.startswith("cat ") and label.endswith(suffix) and label.split(" ")[0] in ("qevm", "baseline"):
+            return ref
+    return {"reference -d state": "reference -d state", "reference -x": "reference -x"}.get(label)
+
+def vs_baseline(label, r):
+    if r["role"] == "base":
+        return "1.000" if any(r["ok"].values()) else "-"
+    if r["role"] != "new" or r["twin"] not in rows:
+        return "-"
+    b = rows[r["twin"]]
+    paired = [r["wall"][i] / b["wall"][i] for i in r["wall"]
+              if i in b["wall"] and r["ok"][i] and b["ok"][i] and b["wall"][i] > 0]
+    return f"{statistics.median(paired):.3f}" if paired else "-"
+
+with_baseline = any(r["role"] != "-" for r in rows.values())
+print(f"Dump: `{dump}` ({size:,} bytes = {size / 2**30:.2f} GiB); {runs} runs each, page cache warm; "
+      f"qevm = {qevm}" + (f"; baseline = `{baseline}`, the launcher's JVM flags" if baseline else "") + ".\n")
+head = ["command", "median s", "min s", "max s", "GB/s", "x cat", "x cp", "x reference"]
+head += ["x baseline"] if with_baseline else []
+head += ["peak RSS MiB", "failed runs"]
+print("| " + " | ".join(head) + " |")
+print("|---|" + "---:|" * (len(head) - 1))
 for label, r in rows.items():
     m = med[label]
-    ref = ref_of.get(label)
-    vs_ref = f"{m / med[ref]:.3f}" if ref in med and med[ref] > 0 else "-"
-    vs_cat = f"{m / med['cat']:.1f}" if med.get("cat", 0) > 0 else "-"
-    gbps = f"{size / m / 1e9:.2f}" if m > 0 else "-"
-    print(f"| `{label}` | {m:.3f} | {min(r['wall']):.3f} | {max(r['wall']):.3f} | {gbps} | {vs_cat} | {vs_ref} "
-          f"| {statistics.median(r['rss']) / 1024:.0f} | {r['fail']}/{len(r['wall'])} |")
-print("\n`x cat` and `x reference` are ratios of medians (time / time of cat, or of the reference's same "
-      "command): below 1 is faster. A failed run (non-zero exit, e.g. 'not implemented yet') is still timed.")
+    walls = r["wall"].values()
+    cells = [f"`{label}`".replace("|", "\\|"), f"{m:.3f}", f"{min(walls):.3f}", f"{max(walls):.3f}",
+             f"{size / m / 1e9:.2f}" if m > 0 else "-", ratio(label, cat_of(label)),
+             ratio(label, cp_of(label)) if cp_of(label) else "-", ratio(label, ref_of(label)) if ref_of(label) else "-"]
+    cells += [vs_baseline(label, r)] if with_baseline else []
+    cells += [f"{statistics.median(r['rss']) / 1024:.0f}", f"{r['fail']}/{len(r['wall'])}"]
+    print("| " + " | ".join(cells) + " |")
+print("\n`x cat`, `x cp` and `x reference` are ratios of medians (time / time of `cat`, or of `cat DUMP | cat` "
+      "for a pipe; of `cp` for -x, of `cp` with sync for -x with sync; of the reference's same command): below 1 "
+      "is faster. A failed run (non-zero exit, e.g. 'not implemented yet') is still timed. Peak RSS is the "
+      "command's own; in a pipe, the reading side's (qevm, or the second cat).")
+if with_baseline:
+    print("`x baseline` is the median over runs of qevm's time / the baseline's time in the same round (the two ran "
+          "one right after the other, the order alternating), runs where either failed left out.")
 EOF

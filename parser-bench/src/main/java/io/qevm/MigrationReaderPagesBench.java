@@ -1,17 +1,9 @@
 package io.qevm;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
@@ -24,29 +16,60 @@ import org.openjdk.jmh.infra.Blackhole;
  *   <li>{@link #touchPages}: every long of every data page is read through the zero-allocation
  *       accessors {@code pageData()/pageDataOffset()/pageSize()} and the sum blackholed.</li>
  * </ul>
- * {@code sourceKind}: {@code mapped} maps the file per walk ({@link MigrationSource#mapped}),
- * {@code heap} reads the array held in memory ({@link MigrationSource#of(byte[])}).
+ * {@code sourceKind}, each with {@link ReadOptions#DEFAULT}:
+ * <ul>
+ *   <li>{@code mapped}: {@link MigrationReader#open(java.nio.file.Path, ReadOptions)}, which maps
+ *       the file, on every walk;</li>
+ *   <li>{@code heap}: {@link MigrationReader#open(byte[], ReadOptions)} over the array held in
+ *       memory;</li>
+ *   <li>{@code stream}: {@link MigrationReader#open(java.io.InputStream, ReadOptions)} over a
+ *       {@code ByteArrayInputStream} of the same array: the stream source's window (4 MiB of
+ *       native memory allocated per walk), read once, forward, with no system calls in the way.
+ *       The JSON description is found only at the device state after RAM, and that tail is held
+ *       in memory until it is read. Not quite {@code qevm -f -}: a {@code FileInputStream} (standard
+ *       input) is read through its own channel straight into the window, any other stream
+ *       through {@code Channels.newChannel}, which copies through an 8 KiB array; the
+ *       end-to-end script times the real pipe.</li>
+ * </ul>
  * Compare with {@link NaiveDataInputStreamBench} run in the same JMH invocation.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
 public class MigrationReaderPagesBench extends StreamState {
 
     /** Where the reader's bytes come from. */
-    @Param({"mapped", "heap"})
+    @Param({"mapped", "heap", "stream"})
     public String sourceKind;
 
     private MigrationReader open() throws IOException {
-        MigrationSource source = switch (sourceKind) {
-            case "mapped" -> MigrationSource.mapped(file);
-            case "heap" -> MigrationSource.of(bytes);
-            default -> throw new IllegalArgumentException("unknown sourceKind " + sourceKind + " (mapped, heap)");
+        return switch (sourceKind) {
+            case "mapped" -> MigrationReader.open(file, ReadOptions.DEFAULT);
+            case "heap" -> MigrationReader.open(bytes, ReadOptions.DEFAULT);
+            case "stream" -> MigrationReader.open(new ByteArrayInputStream(bytes), ReadOptions.DEFAULT);
+            default -> throw new IllegalArgumentException("unknown sourceKind " + sourceKind + " (mapped, heap, stream)");
         };
-        return MigrationReader.of(source, ReadLimits.DEFAULT, true);
+    }
+
+    /**
+     * One walk from this source must find the records and the page sum that the heap walk at
+     * setup found ({@link StreamState}): otherwise sources would be compared on different work.
+     */
+    @Override
+    protected void afterSetUp() throws IOException {
+        long records = 0;
+        long sum = 0;
+        try (MigrationReader reader = open()) {
+            for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
+                if (e == MigrationEvent.RAM_PAGE) {
+                    records++;
+                    sum += sumLongs(reader.pageData(), reader.pageDataOffset(), reader.pageSize());
+                } else if (e == MigrationEvent.ZERO_PAGE) {
+                    records++;
+                }
+            }
+        }
+        if (records != expectedRecords || sum != expectedSum) {
+            throw new IllegalStateException("the " + sourceKind + " walk found " + records + " records (sum " + sum
+                    + "), the heap walk " + expectedRecords + " (sum " + expectedSum + ")");
+        }
     }
 
     @Benchmark

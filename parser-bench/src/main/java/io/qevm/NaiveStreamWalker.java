@@ -53,13 +53,13 @@ public abstract class NaiveStreamWalker<B> {
      */
     public static Map<Long, Long> recordEnds(byte[] stream) throws IOException {
         Map<Long, Long> ends = new HashMap<>();
-        try (MigrationReader reader = MigrationReader.of(MigrationSource.of(stream), ReadLimits.DEFAULT, true)) {
+        try (MigrationReader reader = MigrationReader.open(stream, ReadOptions.DEFAULT)) {
             long start = -1;
             for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
                 switch (e) {
                     case CONFIGURATION -> ends.put(reader.eventOffset(), reader.position());
                     case SECTION_START -> start = reader.recordType() == RecordType.FULL ? reader.eventOffset() : -1;
-                    case RECORD_END -> {
+                    case SECTION_END -> {
                         if (start >= 0) {
                             ends.put(start, reader.position());
                         }

@@ -7,15 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The shared base state of the page-walk benchmarks: the stream under test, made once per fork,
- * both as a file (for mapped and stream readers) and as a {@code byte[]} (for the heap source),
- * with what one whole walk of it must find.
+ * both as a file (for the mapped source and the naive baseline) and as a {@code byte[]} (for the
+ * heap and stream sources), with what one whole walk of it must find. The JMH settings come from
+ * {@link BenchmarkDefaults}.
  *
  * <p>Stream kinds ({@code -p streamKind=...}):
  * <ul>
@@ -28,8 +27,7 @@ import org.openjdk.jmh.annotations.TearDown;
  *       and JMH goes on with the other parameters.</li>
  * </ul>
  */
-@State(Scope.Benchmark)
-public abstract class StreamState {
+public abstract class StreamState extends BenchmarkDefaults {
 
     /** Which stream to walk. */
     @Param({"zeroHeavy", "dataHeavy", "realSample"})
@@ -37,7 +35,7 @@ public abstract class StreamState {
 
     /** The stream as a file: a temp file for synthetic kinds, the sample itself for realSample. */
     public Path file;
-    /** The stream's bytes, for {@link MigrationSource#of(byte[])}. */
+    /** The stream's bytes, for {@link MigrationReader#open(byte[], ReadOptions)} and the stream source. */
     public byte[] bytes;
     /** RAM page records (RAM_PAGE and ZERO_PAGE events) one walk finds. */
     public long expectedRecords;
@@ -60,7 +58,7 @@ public abstract class StreamState {
             default -> throw new IllegalArgumentException("unknown streamKind " + streamKind
                     + " (zeroHeavy, dataHeavy, realSample)");
         }
-        try (MigrationReader reader = MigrationReader.of(MigrationSource.of(bytes), ReadLimits.DEFAULT, true)) {
+        try (MigrationReader reader = MigrationReader.open(bytes, ReadOptions.DEFAULT)) {
             for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
                 switch (e) {
                     case RAM_PAGE -> {

@@ -1,9 +1,11 @@
 package io.qevm.consume;
 
+import io.qevm.BenchmarkDefaults;
 import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
 import io.qevm.NaiveDataInputStreamBench;
 import io.qevm.NaiveStreamWalker;
+import io.qevm.ReadOptions;
 import io.qevm.StreamState;
 import io.qevm.SyntheticRamStream;
 import java.io.IOException;
@@ -16,21 +18,12 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@code qevm -x} without the CLI, beside a naive baseline in the same run. One operation is one
@@ -55,14 +48,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Streams ({@code -p streamKind=}): {@code dataHeavy} (the synthetic 64 MiB guest, 100% data
  * pages, see {@link StreamState}) and {@code realSample} ({@code c-pc-loader-data.mig}).
+ * JMH settings: {@link BenchmarkDefaults}.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "--enable-native-access=ALL-UNNAMED"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class PageExtractorBench {
+public class PageExtractorBench extends BenchmarkDefaults {
 
     /** Which stream to extract. */
     @Param({"dataHeavy", "realSample"})
@@ -99,7 +87,7 @@ public class PageExtractorBench {
         streamBytes = bytes.length;
         naive = new FileWalker(NaiveStreamWalker.recordEnds(bytes));
         long pages = 0;
-        try (MigrationReader reader = MigrationReader.open(file)) {
+        try (MigrationReader reader = MigrationReader.open(file, ReadOptions.DEFAULT)) {
             for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
                 if (e == MigrationEvent.RAM_PAGE) {
                     pages++;
@@ -155,7 +143,7 @@ public class PageExtractorBench {
     }
 
     private void extractInto(Path directory) throws IOException {
-        try (MigrationReader reader = MigrationReader.open(file);
+        try (MigrationReader reader = MigrationReader.open(file, ReadOptions.DEFAULT);
              PageExtractor extractor = new PageExtractor(directory, block -> { })) {
             MigrationConsumer.drive(reader, extractor);
             extractor.commit();

@@ -277,6 +277,53 @@ final class ReaderPageSizeTest {
         }
     }
 
+    // ------------------------------------------------------------------ target-page-bits against the description
+
+    /**
+     * target-page-bits out of range is an error where it is read, whatever the kind: a file, which
+     * knows the description's page_size first, must not skip the check.
+     */
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void targetPageBitsOutOfRangeFailEveryKind(SourceKind kind) {
+        StreamBuilder b = stream();
+        long configurationAt = b.position();
+        byte[] bytes = b.configuration("virt").targetPageBits(30).eof().description(Json.description(4096))
+                .toByteArray();
+        MalformedStreamException e = assertThrowsExactly(MalformedStreamException.class,
+                () -> trace(kind, bytes, ReadOptions.DEFAULT));
+        assertEquals("expected target-page-bits from 9 to 20, found 30", e.problem());
+        assertEquals(configurationAt, e.eventOffset());
+    }
+
+    /**
+     * target-page-bits 16 and a description of 4 KiB pages: every kind fails, naming both sizes.
+     * A file knows the description first and fails at the CONFIGURATION; a stream reads its RAM
+     * with 64 KiB pages and fails when the description comes.
+     */
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void targetPageBitsDisagreeingWithTheDescription(SourceKind kind) {
+        StreamBuilder b = stream();
+        long configurationAt = b.position();
+        b.configuration("virt").targetPageBits(16);
+        b.sectionStart(1, "ram", 0, 4).memSize(0x20000).block("ram", 0x20000).eos().footer(1);
+        b.sectionEnd(1).page(0x10000, "ram", pattern(65536, 9)).eos().footer(1);
+        long eofAt = b.position();
+        byte[] bytes = b.eof().description(Json.description(4096)).toByteArray();
+        MalformedStreamException e = assertThrowsExactly(MalformedStreamException.class,
+                () -> trace(kind, bytes, ReadOptions.DEFAULT));
+        if (kind == SourceKind.STREAM) {
+            assertEquals("the JSON VM description gives page_size 4096, but the RAM records were read with pages"
+                    + " of 65536 bytes", e.problem());
+            assertEquals(eofAt + 1 + 5, e.eventOffset());
+        } else {
+            assertEquals("target-page-bits 16 gives pages of 65536 bytes, but the JSON VM description gives"
+                    + " page_size 4096", e.problem());
+            assertEquals(configurationAt, e.eventOffset());
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(longs = {0, 256, 1000, 4095, 2 << 20, -4096})
     void pageSizeOptionMustBeAPowerOfTwoFrom512To1MiB(long size) {

@@ -31,21 +31,28 @@ final class ReaderScopeTest {
      * Each value is its own number, so a misplaced field shows.
      */
     static byte[] cpu() {
-        String env = Json.struct("env", 1, fields(Json.arrayField("regs", "uint32", 4, 4),
-                Json.field("eflags", "uint32", 4)));
-        String msr = Json.struct("cpu/msr", 1, fields(Json.field("msr", "uint64", 8)));
-        String[] fields = fields(Json.field("halted", "uint32", 4),
-                "{\"name\": \"env\", \"array_len\": 2, \"type\": \"struct\", \"struct\": " + env + ", \"size\": 20}");
-        StreamBuilder b = stream().sectionFull(7, "cpu", 0, 1).u32(1);
+        return cpuSection(stream(), 7).eof().description(desc(cpuDevice(0))).toByteArray();
+    }
+
+    /** The {@code cpu} section (instance 0 for id 7, else 1), FULL, with its footer. */
+    static StreamBuilder cpuSection(StreamBuilder b, long id) {
+        b.sectionFull(id, "cpu", id == 7 ? 0 : 1, 1).u32(1);
         for (int element = 0; element < 2; element++) {
             for (int reg = 0; reg < 4; reg++) {
                 b.u32(10 * (element + 1) + reg);
             }
             b.u32(100 + element);
         }
-        b.subsection("cpu/msr", 1).u64(0x1234);
-        return b.footer(7).eof().description(desc(Json.deviceWithSubsections("cpu", 0, 1, fields, msr)))
-                .toByteArray();
+        return b.subsection("cpu/msr", 1).u64(0x1234).footer(id);
+    }
+
+    static String cpuDevice(long instance) {
+        String env = Json.struct("env", 1, fields(Json.arrayField("regs", "uint32", 4, 4),
+                Json.field("eflags", "uint32", 4)));
+        String msr = Json.struct("cpu/msr", 1, fields(Json.field("msr", "uint64", 8)));
+        String[] fields = fields(Json.field("halted", "uint32", 4),
+                "{\"name\": \"env\", \"array_len\": 2, \"type\": \"struct\", \"struct\": " + env + ", \"size\": 20}");
+        return Json.deviceWithSubsections("cpu", instance, 1, fields, msr);
     }
 
     /**
@@ -252,6 +259,36 @@ final class ReaderScopeTest {
             expect(reader, MigrationEvent.SECTION_START);
             assertEquals(1, reader.instanceId());
             assertNull(reader.scope().currentValue(), "the next section's scope starts empty");
+        }
+    }
+
+    /**
+     * skipSection() from deep inside (a field of a struct) leaves every inner scope: at
+     * SECTION_END the scope is the section's, and the next section starts at depth 0.
+     */
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void skipSectionFromInsideAStructLeavesItsScopes(SourceKind kind) {
+        StreamBuilder b = cpuSection(cpuSection(stream(), 7), 8);
+        byte[] bytes = b.eof().description(desc(cpuDevice(0), cpuDevice(1))).toByteArray();
+        try (MigrationReader reader = kind.open(bytes)) {
+            for (int i = 0; i < 4; i++) {
+                reader.next();
+            }
+            assertEquals("cpu/env[0]/regs[0]", reader.fieldPath());
+            assertEquals(MigrationEvent.SECTION_END, reader.skipSection());
+            assertEquals(ReadScope.Kind.SECTION, reader.scope().kind());
+            assertEquals(0, reader.scope().depth());
+            expect(reader, MigrationEvent.FOOTER);
+            expect(reader, MigrationEvent.SECTION_START);
+            assertEquals(8, reader.sectionId());
+            assertEquals("cpu", reader.scope().path());
+            assertEquals(0, reader.scope().depth());
+            expect(reader, MigrationEvent.FIELD);
+            assertEquals("cpu/halted", reader.fieldPath());
+            expect(reader, MigrationEvent.STRUCT_START);
+            assertEquals("cpu/env[0]", reader.fieldPath());
+            assertEquals(1, reader.scope().depth());
         }
     }
 

@@ -92,8 +92,8 @@ public final class MigrationReader implements AutoCloseable {
                 options.isEnabled(ReadOptions.Feature.REQUIRE_DESCRIPTION));
         this.ram = scanner.ram();
         this.fields = scanner.fields();
-        if (options.pageSize() > 0 && ram.pageSize() < 0) {
-            ram.setPageSize(options.pageSize());
+        if (options.pageSize() > 0) {
+            ram.setGivenPageSize(options.pageSize()); // taken at the first page if the stream gave none before
         }
         if (options.isEnabled(ReadOptions.Feature.TRACK_RESENDS)) {
             ram.trackResends();

@@ -63,6 +63,11 @@ public final class Messages {
                 + read + " bytes";
     }
 
+    public static String pageBitsDisagree(int bits, long described) {
+        return "target-page-bits " + bits + " gives pages of " + (1L << bits)
+                + " bytes, but the JSON VM description gives page_size " + described;
+    }
+
     public static String descriptionBeforeEof() {
         return "expected a record type, found QEMU_VM_VMDESCRIPTION (0x06) before QEMU_VM_EOF";
     }

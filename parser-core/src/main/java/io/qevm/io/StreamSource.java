@@ -66,12 +66,19 @@ final class StreamSource implements ByteSource {
         }
         moveTo(from);
         while (true) {
-            if (filled == buffer.byteSize()) {
-                if (filled >= maxBytes) {
-                    // one more byte says whether the stream ends exactly here
+            // checked on every turn, not only when the buffer is full: the first window (4 MiB)
+            // may hold more than a lower limit, or already more than it after moveTo
+            if (filled > maxBytes) {
+                return false;
+            }
+            if (filled == maxBytes) {
+                // one more byte says whether the stream ends exactly here
+                if (filled == buffer.byteSize()) {
                     grow(filled + 1);
-                    return !readSome();
                 }
+                return !readSome();
+            }
+            if (filled == buffer.byteSize()) {
                 grow(Math.min(maxBytes, 2 * buffer.byteSize()));
             }
             if (!readSome()) {

@@ -55,6 +55,8 @@ public final class RamSection {
     private final MappedRamDecoder mapped;
 
     private long pageSize = -1;
+    /** The size to read pages with when nothing before them gave one (ReadOptions.pageSize), or -1: probed. */
+    private long givenPageSize = -1;
     private long flagMask = FLAG_BITS;
     private boolean ignoreShared;
     private boolean mappedRam;
@@ -102,6 +104,18 @@ public final class RamSection {
         for (Block listed : blocks.all()) {
             checkPageCount(listed);
         }
+    }
+
+    /**
+     * The page size to take, instead of telling it from the records, when the first page record
+     * comes and nothing in the stream has given one (the description, target-page-bits,
+     * POSTCOPY_ADVISE, a MappedRamHeader): what the stream says wins over what the user guessed.
+     */
+    public void setGivenPageSize(long size) {
+        if (!validPageSize(size)) {
+            throw new IllegalArgumentException(Messages.badPageSize(size));
+        }
+        givenPageSize = size;
     }
 
     public static boolean validPageSize(long size) {
@@ -262,7 +276,8 @@ public final class RamSection {
 
     private void learnPageSize() {
         long recordStart = at.eventOffset;
-        long learnt = PageSizeProbe.probe(in, recordStart, blocks, lastPageBlock, limits.maxCompressedPageBytes());
+        long learnt = givenPageSize > 0 ? givenPageSize
+                : PageSizeProbe.probe(in, recordStart, blocks, lastPageBlock, limits.maxCompressedPageBytes());
         if (learnt < 0) {
             throw at.malformed(Messages.noPageSize());
         }

@@ -345,11 +345,16 @@ public final class RecordScanner {
         configuration.read(description == null ? null : description.configuration(), fields);
         ram.setCapabilities(configuration.has("x-ignore-shared"), configuration.has("mapped-ram"));
         int bits = configuration.targetPageBits();
-        if (bits >= 0 && ram.pageSize() < 0) {
+        if (bits >= 0) {
+            // checked whether or not the size is known: a file knows its description's first
             if (bits < 9 || bits > 20) {
                 throw at.malformed(Messages.badPageBits(bits));
             }
-            ram.setPageSize(1L << bits);
+            if (ram.pageSize() < 0) {
+                ram.setPageSize(1L << bits);
+            } else if (ram.pageSize() != 1L << bits) {
+                throw at.malformed(Messages.pageBitsDisagree(bits, ram.pageSize()));
+            }
         }
     }
 

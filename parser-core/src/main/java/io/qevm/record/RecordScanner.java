@@ -345,11 +345,14 @@ public final class RecordScanner {
         configuration.read(description == null ? null : description.configuration(), fields);
         ram.setCapabilities(configuration.has("x-ignore-shared"), configuration.has("mapped-ram"));
         int bits = configuration.targetPageBits();
-        if (bits >= 0 && ram.pageSize() < 0) {
+        if (bits >= 0) {
+            // checked even when a file's description gave the page size first, as a stream's is
             if (bits < 9 || bits > 20) {
                 throw at.malformed(Messages.badPageBits(bits));
             }
-            ram.setPageSize(1L << bits);
+            if (ram.pageSize() < 0) {
+                ram.setPageSize(1L << bits);
+            }
         }
     }
 

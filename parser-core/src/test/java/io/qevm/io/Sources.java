@@ -3,7 +3,6 @@ package io.qevm.io;
 import io.qevm.SourceKind;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
@@ -121,10 +120,5 @@ final class Sources {
         public void close() {
             closed = true;
         }
-    }
-
-    /** An InputStream over {@code bytes} for {@link ByteSource#of(InputStream, String)}. */
-    static InputStream in(byte[] bytes) {
-        return new ByteArrayInputStream(bytes);
     }
 }

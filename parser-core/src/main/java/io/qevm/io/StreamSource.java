@@ -50,11 +50,16 @@ final class StreamSource implements ByteSource {
             return buffer.asSlice(offset - base, filled - (offset - base));
         }
         moveTo(offset);
-        if (minBytes > buffer.byteSize()) {
-            grow(Math.max(minBytes, 2 * buffer.byteSize()));
-        }
-        while (filled < minBytes && readSome()) {
-            // a pipe hands out what it has: read until the bytes asked for are there
+        // a pipe hands out what it has: read until the bytes asked for are there, growing as
+        // they arrive, not to the length asked for: a length read from a short or corrupt
+        // stream ends as truncated input, and allocates no more than the stream holds
+        while (filled < minBytes) {
+            if (filled == buffer.byteSize()) {
+                grow(Math.min(minBytes, 2 * buffer.byteSize()));
+            }
+            if (!readSome()) {
+                break;
+            }
         }
         return buffer.asSlice(0, filled);
     }
@@ -66,20 +71,12 @@ final class StreamSource implements ByteSource {
         }
         moveTo(from);
         while (true) {
-            // checked on every turn, not only when the buffer is full: the first window (4 MiB)
-            // may hold more than a lower limit, or already more than it after moveTo
             if (filled > maxBytes) {
-                return false;
-            }
-            if (filled == maxBytes) {
-                // one more byte says whether the stream ends exactly here
-                if (filled == buffer.byteSize()) {
-                    grow(filled + 1);
-                }
-                return !readSome();
+                return false; // checked at every read: the buffer may start larger than the bound
             }
             if (filled == buffer.byteSize()) {
-                grow(Math.min(maxBytes, 2 * buffer.byteSize()));
+                // up to one byte past the bound, which says whether the stream ends exactly there
+                grow(Math.min(maxBytes, 2 * buffer.byteSize() - 1) + 1);
             }
             if (!readSome()) {
                 return true;

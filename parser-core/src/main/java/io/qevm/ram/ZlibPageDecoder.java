@@ -51,10 +51,21 @@ final class ZlibPageDecoder {
         try {
             int produced = 0;
             while (produced < page.length && !inflater.finished() && !inflater.needsInput()) {
+                if (inflater.needsDictionary()) {
+                    // FDICT in the header: QEMU's uncompress() fails, and inflate() would return 0 for ever
+                    throw at.malformed(Messages.badZlib("it needs a preset dictionary"));
+                }
                 produced += inflater.inflate(page, produced, page.length - produced);
             }
             if (produced < page.length || !inflater.finished()) {
                 boolean more = !inflater.finished() && !inflater.needsInput() && inflater.inflate(new byte[1]) > 0;
+                if (!more && produced == page.length) {
+                    if (inflater.finished()) {
+                        return; // the stream's end was read only after the page's last byte
+                    }
+                    // the whole page, but not the end of the zlib stream (its Adler-32)
+                    throw at.malformed(Messages.badZlib("the data ends before the end of the zlib stream"));
+                }
                 throw at.malformed(Messages.badInflatedSize(more ? "more than" : "only " + produced + " of",
                         page.length));
             }

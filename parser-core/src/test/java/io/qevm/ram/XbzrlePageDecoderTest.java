@@ -498,6 +498,244 @@ final class XbzrlePageDecoderTest {
         }
     }
 
+    // ================================================================== lazy decoding
+
+    /**
+     * The delta is checked when its record is read, and applied only when the page's bytes are
+     * asked for: from a history (a consumer's PageStore, or on a file an index made by reading
+     * the file again up to the page), which a page never asked for never needs.
+     */
+    @Nested
+    final class Lazy {
+
+        /** A history that hands out {@code previous} and counts what it is asked. */
+        private static final class Recording implements PageHistory {
+            final byte[] previous;
+            final List<String> asked = new ArrayList<>();
+
+            Recording(byte[] previous) {
+                this.previous = previous;
+            }
+
+            @Override
+            public void copyLastCopy(Block block, long address, byte[] into) {
+                asked.add(block.name() + "@" + address);
+                System.arraycopy(previous, 0, into, 0, into.length);
+            }
+        }
+
+        private RamTesting.Cursor xbzrleRecord(byte[] delta) {
+            byte[] bytes = StreamBuilder.empty().u64(PAGE | StreamBuilder.RAM_SAVE_FLAG_XBZRLE)
+                    .u8(StreamBuilder.ENCODING_FLAG_XBZRLE).u16(delta.length).bytes(delta).toByteArray();
+            RamTesting.Cursor c = RamTesting.cursor(bytes, false).startRecord(MigrationEvent.RAM_PAGE);
+            c.in().be64();
+            return c;
+        }
+
+        @Test
+        void readChecksAndDecodeApplies() {
+            byte[] previous = StreamBuilder.pattern(PAGE, 1);
+            byte[] next = previous.clone();
+            next[10] = 1;
+            next[4000] = 2;
+            byte[] delta = encode(previous, next);
+            RamTesting.Cursor c = xbzrleRecord(delta);
+            RamPage page = RamTesting.page(PAGE, 4 * PAGE);
+            page.address = PAGE;
+            XbzrlePageDecoder decoder = new XbzrlePageDecoder(c.at());
+            decoder.read(c.in(), page);
+            assertNull(page.data, "not applied when read");
+            assertEquals(PageEncoding.XBZRLE, page.encoding);
+            assertEquals(-1, page.sourceOffset);
+            assertEquals(11, page.payloadOffset, "the delta's bytes, after flag and length");
+            assertEquals(delta.length, page.payloadLength);
+            assertEquals(11 + delta.length, c.in().position());
+
+            Recording history = new Recording(previous);
+            decoder.decode(c.in(), page, history);
+            assertEquals(List.of("pc.ram@4096"), history.asked, "one copy asked for: the page's own");
+            assertEquals(0, page.dataIndex);
+            assertArrayEquals(next, page.data.toArray(ValueLayout.JAVA_BYTE));
+        }
+
+        @Test
+        void aMalformedDeltaFailsWhenReadWithTheIndexInTheDelta() {
+            byte[] delta = bytes(0, 1, 'x', 0, 1, 'y');
+            RamTesting.Cursor c = xbzrleRecord(delta);
+            MalformedStreamException e = assertThrows(MalformedStreamException.class,
+                    () -> new XbzrlePageDecoder(c.at()).read(c.in(), RamTesting.page(PAGE, 4 * PAGE)));
+            assertEquals("malformed XBZRLE delta at 3: expected a run of unchanged bytes, found a zero-length run",
+                    e.problem());
+            assertEquals(0, e.eventOffset());
+            assertEquals(11 + delta.length, e.position(), "after the delta, which was taken whole");
+        }
+
+        @Test
+        void theHeaderChecks() {
+            byte[] wrongFlag = StreamBuilder.empty().u64(PAGE | StreamBuilder.RAM_SAVE_FLAG_XBZRLE).u8(2).u16(3)
+                    .bytes(0, 1, 'x').toByteArray();
+            RamTesting.Cursor c = RamTesting.cursor(wrongFlag, false).startRecord(MigrationEvent.RAM_PAGE);
+            c.in().be64();
+            MalformedStreamException flag = assertThrows(MalformedStreamException.class,
+                    () -> new XbzrlePageDecoder(c.at()).read(c.in(), RamTesting.page(PAGE, 4 * PAGE)));
+            assertEquals("expected XBZRLE encoding flag 0x01, found 0x2", flag.problem());
+            assertEquals(11, flag.position(), "after the flag and the length");
+
+            RamTesting.Cursor tooLong = xbzrleRecord(new byte[PAGE + 1]);
+            MalformedStreamException length = assertThrows(MalformedStreamException.class,
+                    () -> new XbzrlePageDecoder(tooLong.at()).read(tooLong.in(), RamTesting.page(PAGE, 4 * PAGE)));
+            assertEquals("XBZRLE data of 4097 bytes exceeds the page size 4096", length.problem());
+            assertEquals(0, length.eventOffset());
+            assertEquals(11, length.position(), "before the data: nothing of it is read");
+
+            byte[] cut = StreamBuilder.empty().u64(PAGE | StreamBuilder.RAM_SAVE_FLAG_XBZRLE).u8(1).u16(300)
+                    .bytes(new byte[100]).toByteArray();
+            RamTesting.Cursor short_ = RamTesting.cursor(cut, false).startRecord(MigrationEvent.RAM_PAGE);
+            short_.in().be64();
+            io.qevm.exc.TruncatedInputException truncated = assertThrows(io.qevm.exc.TruncatedInputException.class,
+                    () -> new XbzrlePageDecoder(short_.at()).read(short_.in(), RamTesting.page(PAGE, 4 * PAGE)));
+            assertEquals("expected 300 bytes of XBZRLE data, found the end of the file (at byte 111)",
+                    truncated.problem());
+            assertEquals(111, truncated.position());
+        }
+
+        /** Through the reader: a malformed delta fails the read whether or not its page is asked for. */
+        @Test
+        void validatedOnReadThroughTheReader() {
+            StreamBuilder builder = ram(2).page(0, "pc.ram", new byte[PAGE]);
+            long record = builder.position();
+            byte[] stream = builder.xbzrlePage(0, null, bytes(5, 1, 'a', 0x81, 0x80, 0x01, 'b'))
+                    .eos().footer(2).eof().description(Json.description(PAGE)).toByteArray();
+            for (io.qevm.SourceKind kind : io.qevm.SourceKind.values()) {
+                try (MigrationReader reader = kind.open(stream, ReadOptions.DEFAULT)) {
+                    MalformedStreamException e = assertThrows(MalformedStreamException.class, () -> {
+                        while (reader.next() != MigrationEvent.EOF) {
+                            // no pageData(): the record alone is read
+                        }
+                    }, kind.name());
+                    assertEquals("malformed XBZRLE delta at 3: expected a count of one or two bytes, found a longer one",
+                            e.problem(), kind.name());
+                    assertEquals(record, e.eventOffset(), kind.name());
+                    assertEquals(record + 8 + 3 + 7, e.position(), kind.name());
+                }
+            }
+        }
+
+        /**
+         * On a file, pages are not decoded as they pass: asking for the last of a chain of deltas
+         * makes the index by reading the file again, and every link of the chain is applied.
+         */
+        @Test
+        void onAFileTheIndexIsMadeByReadingAgain() {
+            byte[][] versions = versions(5, 21);
+            StreamBuilder builder = ram(2).page(PAGE, "pc.ram", versions[0]).zeroPage(0, null, 0);
+            for (int v = 1; v < versions.length; v++) {
+                builder.xbzrlePage(PAGE, null, encode(versions[v - 1], versions[v]));
+            }
+            byte[] zeroNext = new byte[PAGE];
+            zeroNext[1] = 9;
+            byte[] stream = builder.xbzrlePage(0, null, encode(new byte[PAGE], zeroNext))
+                    .eos().footer(2).eof().description(Json.description(PAGE)).toByteArray();
+            for (io.qevm.SourceKind kind : List.of(io.qevm.SourceKind.HEAP, io.qevm.SourceKind.MAPPED)) {
+                try (MigrationReader reader = kind.open(stream, ReadOptions.DEFAULT)) {
+                    int xbzrle = 0;
+                    for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
+                        if (e == MigrationEvent.RAM_PAGE && reader.pageEncoding() == PageEncoding.XBZRLE) {
+                            xbzrle++;
+                            if (xbzrle == versions.length - 1) { // the last of the chain, the first asked for
+                                assertArrayEquals(versions[versions.length - 1],
+                                        reader.page().toArray(ValueLayout.JAVA_BYTE), kind.name());
+                            } else if (xbzrle == versions.length) { // after the index exists: kept up to date
+                                assertArrayEquals(zeroNext, reader.page().toArray(ValueLayout.JAVA_BYTE), kind.name());
+                            }
+                        }
+                    }
+                    assertEquals(versions.length, xbzrle);
+                }
+            }
+        }
+
+        /** On a stream, nothing is asked of a history until a page's bytes are: not asking costs nothing. */
+        @Test
+        void onAStreamADeltaNotAskedForNeedsNoStore() {
+            byte[][] versions = versions(3, 5);
+            StreamBuilder builder = ram(2).page(0, "pc.ram", versions[0]);
+            for (int v = 1; v < versions.length; v++) {
+                builder.xbzrlePage(0, null, encode(versions[v - 1], versions[v]));
+            }
+            byte[] stream = builder.eos().footer(2).eof().description(Json.description(PAGE)).toByteArray();
+            try (MigrationReader reader = io.qevm.SourceKind.STREAM.open(stream, ReadOptions.DEFAULT)) {
+                int pages = 0;
+                for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
+                    if (e == MigrationEvent.RAM_PAGE) {
+                        pages++;
+                        assertEquals(pages == 1 ? PageEncoding.RAW : PageEncoding.XBZRLE, reader.pageEncoding());
+                    }
+                }
+                assertEquals(3, pages);
+            }
+            try (MigrationReader reader = io.qevm.SourceKind.STREAM.open(stream, ReadOptions.DEFAULT)) {
+                MigrationEvent e = reader.next();
+                while (!(e == MigrationEvent.RAM_PAGE && reader.pageEncoding() == PageEncoding.XBZRLE)) {
+                    e = reader.next();
+                }
+                IllegalStateException refused = assertThrows(IllegalStateException.class, reader::pageData);
+                assertEquals("an XBZRLE page read from a stream needs the page's earlier copy, which a stream cannot read"
+                        + " again: give the reader a PageStore (MigrationReader.setPageStore) that keeps every page",
+                        refused.getMessage());
+            }
+        }
+
+        /** With a PageStore that keeps every page, a stream decodes as a file does. */
+        @Test
+        void onAStreamAPageStoreLendsTheEarlierCopies() {
+            byte[][] versions = versions(4, 8);
+            byte[] other = StreamBuilder.pattern(PAGE, 99);
+            byte[] otherNext = other.clone();
+            otherNext[0] = 0;
+            StreamBuilder builder = ram(2).page(0, "pc.ram", versions[0]).page(PAGE, null, other);
+            for (int v = 1; v < versions.length; v++) {
+                builder.xbzrlePage(0, null, encode(versions[v - 1], versions[v]));
+            }
+            byte[] stream = builder.xbzrlePage(PAGE, null, encode(other, otherNext))
+                    .eos().footer(2).eof().description(Json.description(PAGE)).toByteArray();
+            for (io.qevm.SourceKind kind : io.qevm.SourceKind.values()) {
+                io.qevm.KeptPages kept = new io.qevm.KeptPages();
+                List<byte[]> decoded = new ArrayList<>();
+                try (MigrationReader reader = kind.open(stream, ReadOptions.DEFAULT)) {
+                    reader.setPageStore(kept);
+                    for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
+                        if (e == MigrationEvent.RAM_PAGE || e == MigrationEvent.ZERO_PAGE) {
+                            if (e == MigrationEvent.RAM_PAGE && reader.pageEncoding() == PageEncoding.XBZRLE) {
+                                decoded.add(reader.page().toArray(ValueLayout.JAVA_BYTE));
+                            }
+                            kept.keep(reader);
+                        }
+                    }
+                }
+                assertEquals(versions.length, decoded.size(), kind.name());
+                for (int v = 1; v < versions.length; v++) {
+                    assertArrayEquals(versions[v], decoded.get(v - 1), kind + " version " + v);
+                }
+                assertArrayEquals(otherNext, decoded.get(versions.length - 1), kind.name());
+            }
+        }
+
+        /** {@code count} versions of a page, each a few bytes changed from the one before. */
+        private byte[][] versions(int count, long seed) {
+            Random random = new Random(seed);
+            byte[][] versions = new byte[count][];
+            versions[0] = StreamBuilder.pattern(PAGE, (int) seed);
+            for (int v = 1; v < count; v++) {
+                versions[v] = versions[v - 1].clone();
+                for (int i = 0; i < 12; i++) {
+                    versions[v][random.nextInt(PAGE)] = (byte) random.nextInt();
+                }
+            }
+            return versions;
+        }
+    }
+
     // ================================================================== helpers
 
     /** A RAM_PAGE as the reader handed it out, copied. */

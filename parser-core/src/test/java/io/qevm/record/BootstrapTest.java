@@ -1,0 +1,296 @@
+package io.qevm.record;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.qevm.ReadLimits;
+import io.qevm.SourceKind;
+import io.qevm.StreamBuilder;
+import io.qevm.StreamBuilder.Json;
+import io.qevm.exc.LimitExceededException;
+import io.qevm.exc.MalformedStreamException;
+import io.qevm.exc.MigrationReadException;
+import io.qevm.exc.TruncatedInputException;
+import io.qevm.io.ByteCursor;
+import io.qevm.io.ByteSource;
+import io.qevm.io.ReadLocation;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link Bootstrap}: what the bytes are (the QEMU magic and version, perhaps behind a libvirt
+ * save header in either byte order) and where the JSON description is (the VMDESCRIPTION
+ * record whose JSON runs exactly to the end).
+ */
+final class BootstrapTest {
+
+    private static final String XML = "<domain type='kvm'><name>vm</name></domain>\n\0";
+
+    private static ByteCursor cursor(byte[] bytes, boolean stream) {
+        ReadLocation at = new ReadLocation();
+        ByteSource source = stream ? ByteSource.of(SourceKind.trickle(bytes, 3), "<stream>") : ByteSource.of(bytes, "<heap>");
+        ByteCursor in = new ByteCursor(source, at, 0);
+        at.attach(in);
+        return in;
+    }
+
+    private static <T extends MigrationReadException> T fails(Class<T> type, byte[] bytes, boolean stream, String problem,
+                                                            long eventOffset, long position) {
+        T e = assertThrows(type, () -> Bootstrap.readHeader(cursor(bytes, stream)));
+        assertEquals(problem, e.problem());
+        assertEquals(eventOffset, e.eventOffset(), "event offset");
+        assertEquals(position, e.position(), "position");
+        return e;
+    }
+
+    // ------------------------------------------------------------------ the QEMU header
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aQemuStream(boolean stream) {
+        ByteCursor in = cursor(StreamBuilder.stream().eof().toByteArray(), stream);
+        assertEquals(0, Bootstrap.readHeader(in));
+        assertEquals(8, in.position());
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theMagic(boolean stream) {
+        fails(MalformedStreamException.class, StreamBuilder.empty().header(0x12345678, 3).toByteArray(), stream,
+                "expected the QEMU migration magic 0x5145564d ('QEVM'), found 0x12345678 (not a QEMU migration stream"
+                        + " or libvirt save image)", 0, 0);
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theVersion(boolean stream) {
+        fails(MalformedStreamException.class, StreamBuilder.empty().header(StreamBuilder.QEMU_VM_FILE_MAGIC, 2)
+                .toByteArray(), stream, "expected stream version 3, found 2", 4, 4);
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aFileShorterThanTheHeader(boolean stream) {
+        String end = stream ? "input" : "file";
+        fails(TruncatedInputException.class, new byte[] {0x51, 0x45, 0x56}, stream,
+                "expected 4 bytes of a 32-bit value, found the end of the " + end + " (at byte 3)", 0, 3);
+        fails(TruncatedInputException.class, StreamBuilder.empty().u32(StreamBuilder.QEMU_VM_FILE_MAGIC).u8(0)
+                .toByteArray(), stream, "expected 4 bytes of a 32-bit value, found the end of the " + end
+                + " (at byte 5)", 0, 5);
+    }
+
+    // ------------------------------------------------------------------ libvirt
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aLibvirtSaveImage(boolean stream) {
+        byte[] xml = XML.getBytes(StandardCharsets.UTF_8);
+        for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
+            byte[] bytes = StreamBuilder.empty().libvirtHeader(xml, order, 0).header().eof().toByteArray();
+            ByteCursor in = cursor(bytes, stream);
+            assertEquals(92 + xml.length, Bootstrap.readHeader(in), order.toString());
+            assertEquals(92 + xml.length + 8, in.position());
+        }
+    }
+
+    /** LibvirtQemudPart: a save libvirt had not finished writing. Format 6 (sparse) is raw as well. */
+    @Test
+    void aPartialImageAndTheSparseFormat() {
+        byte[] xml = XML.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = StreamBuilder.empty().libvirtHeader(xml, ByteOrder.LITTLE_ENDIAN, 6).header().toByteArray();
+        assertEquals(92 + xml.length, Bootstrap.readHeader(cursor(bytes, false)));
+        System.arraycopy("LibvirtQemudPart".getBytes(StandardCharsets.US_ASCII), 0, bytes, 0, 16);
+        assertEquals(92 + xml.length, Bootstrap.readHeader(cursor(bytes, false)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theMagicAfterALibvirtHeader(boolean stream) {
+        byte[] xml = XML.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = StreamBuilder.empty().libvirtHeader(xml, ByteOrder.LITTLE_ENDIAN, 0).header(0x7f454c46, 3)
+                .toByteArray();
+        long start = 92 + xml.length;
+        fails(MalformedStreamException.class, bytes, stream, "expected the QEMU migration magic 0x5145564d ('QEVM'),"
+                + " found 0x7f454c46 (not a QEMU migration stream or libvirt save image)", start, start);
+    }
+
+    /** Each compressed format is refused with the command that decompresses it, in both byte orders. */
+    @Test
+    void compressedFormatsAreRefused() {
+        byte[] xml = XML.getBytes(StandardCharsets.UTF_8);
+        long from = 92 + xml.length;
+        String[] formats = {"raw", "gzip", "bzip2", "xz", "lzop", "zstd"};
+        for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
+            for (int format = 1; format < formats.length; format++) {
+                byte[] bytes = StreamBuilder.empty().libvirtHeader(xml, order, format).bytes(new byte[100])
+                        .toByteArray();
+                fails(MalformedStreamException.class, bytes, false, "libvirt save image compressed with "
+                        + formats[format] + ": not supported yet (decompress the bytes from offset " + from
+                        + " on, e.g. tail -c +" + (from + 1) + " FILE | " + formats[format] + " -dc > stream.mig)", 28,
+                        28);
+            }
+            byte[] unknown = StreamBuilder.empty().libvirtHeader(xml, order, 9).bytes(new byte[100]).toByteArray();
+            fails(MalformedStreamException.class, unknown, false, "libvirt save image compressed with unknown (9): not"
+                    + " supported yet (decompress the bytes from offset " + from + " on, e.g. tail -c +" + (from + 1)
+                    + " FILE | unknown (9) -dc > stream.mig)", 28, 28);
+        }
+    }
+
+    @Test
+    void xmlPastTheEndOfAFile() {
+        byte[] bytes = libvirtHeader(5000, ByteOrder.LITTLE_ENDIAN).bytes(new byte[200]).toByteArray();
+        fails(TruncatedInputException.class, bytes, false, "libvirt header announces 5000 bytes of XML, past the end of"
+                + " the 292-byte file", 20, 292);
+        // the XML fits, but not the QEMU header after it
+        byte[] noRoom = libvirtHeader(200, ByteOrder.BIG_ENDIAN).bytes(new byte[205]).toByteArray();
+        fails(TruncatedInputException.class, noRoom, false, "libvirt header announces 200 bytes of XML, past the end of"
+                + " the 297-byte file", 20, 297);
+    }
+
+    /** A stream's end is not known: the skip from the format field (byte 32) to the QEMU header fails where it ends. */
+    @Test
+    void xmlPastTheEndOfAStream() {
+        byte[] bytes = libvirtHeader(5000, ByteOrder.LITTLE_ENDIAN).bytes(new byte[200]).toByteArray();
+        fails(TruncatedInputException.class, bytes, true, "expected " + (92 + 5000 - 32) + " bytes of libvirt header and"
+                + " XML, found the end of the input (at byte 292)", 0, 292);
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aLibvirtHeaderCutShort(boolean stream) {
+        byte[] bytes = StreamBuilder.empty().bytes("LibvirtQemudSave".getBytes(StandardCharsets.US_ASCII)).u32(2)
+                .zeros(20).toByteArray();
+        fails(TruncatedInputException.class, bytes, stream, "expected 92 bytes of libvirt save header, found the end of"
+                + " the " + (stream ? "input" : "file") + " (at byte 40)", 0, 40);
+    }
+
+    /** The header as libvirt writes it with a data_len of {@code xmlLength} (no XML written). */
+    private static StreamBuilder libvirtHeader(int xmlLength, ByteOrder order) {
+        ByteBuffer header = ByteBuffer.allocate(92).order(order);
+        header.put("LibvirtQemudSave".getBytes(StandardCharsets.US_ASCII));
+        header.putInt(2).putInt(xmlLength).putInt(1).putInt(0).putInt(0);
+        return StreamBuilder.empty().bytes(header.array());
+    }
+
+    // ------------------------------------------------------------------ locating the description
+
+    private static ByteSource heap(byte[] bytes) {
+        return ByteSource.of(bytes, "<heap>");
+    }
+
+    @Test
+    void theDescriptionIsTheRecordThatRunsToTheEnd() {
+        StreamBuilder b = StreamBuilder.stream().eof();
+        long record = b.position();
+        String json = Json.description(4096);
+        byte[] bytes = b.description(json).toByteArray();
+        assertEquals(record, Bootstrap.locateDescription(heap(bytes), 8, ReadLimits.DEFAULT));
+        assertArrayEquals(json.getBytes(StandardCharsets.UTF_8), Bootstrap.descriptionJson(heap(bytes), record));
+        assertEquals(-1, Bootstrap.locateDescription(heap(bytes), record + 1, ReadLimits.DEFAULT),
+                "not below the lowest offset allowed");
+    }
+
+    /**
+     * The reference finds the JSON by its '{' after the last NUL: it fails when the length itself
+     * holds 0x7b. Lengths 0x7b, 0x7b7b and 0x067b (a 0x06 and a '{' in the length) are found.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0x7b, 0x7b7b, 0x067b, 0x0606})
+    void aLengthHoldingBracesAndRecordTypes(int length) {
+        String json = Json.description(4096);
+        json = json.substring(0, json.length() - 1) + ", \"pad\": \"" + "x".repeat(length - json.length() - 11) + "\"}";
+        assertEquals(length, json.length());
+        StreamBuilder b = StreamBuilder.stream().eof();
+        long record = b.position();
+        byte[] bytes = b.description(json).toByteArray();
+        assertEquals(record, Bootstrap.locateDescription(heap(bytes), 8, ReadLimits.DEFAULT));
+    }
+
+    /** Device state that looks like a description record before the real one does not fool the scan. */
+    @Test
+    void aLookAlikeInTheDeviceState() {
+        String json = Json.description(4096);
+        StreamBuilder b = StreamBuilder.stream();
+        // 0x06, a length that would reach the end, '{': written before the real record
+        long fake = b.position();
+        b.u8(6).u32(0).u8('{');
+        b.eof();
+        long record = b.position();
+        byte[] bytes = b.description(json).toByteArray();
+        ByteBuffer.wrap(bytes).putInt((int) fake + 1, (int) (bytes.length - fake - 5));
+        assertEquals(record, Bootstrap.locateDescription(heap(bytes), 8, ReadLimits.DEFAULT), "the last one wins");
+    }
+
+    @Test
+    void whitespaceAfterTheJsonCountsInItsLength() {
+        StreamBuilder b = StreamBuilder.stream().eof();
+        long record = b.position();
+        byte[] bytes = b.description(Json.description(4096) + "\n \t").toByteArray();
+        assertEquals(record, Bootstrap.locateDescription(heap(bytes), 8, ReadLimits.DEFAULT));
+    }
+
+    @Test
+    void noDescription() {
+        assertEquals(-1, Bootstrap.locateDescription(heap(StreamBuilder.stream().eof().toByteArray()), 8,
+                ReadLimits.DEFAULT), "suppress-vmdesc");
+        byte[] trailing = StreamBuilder.stream().eof().description(Json.description(4096)).u8(0).toByteArray();
+        assertEquals(-1, Bootstrap.locateDescription(heap(trailing), 8, ReadLimits.DEFAULT), "a byte after the JSON");
+        byte[] wrongLength = StreamBuilder.stream().eof().u8(6).u32(10).bytes("{}".getBytes(StandardCharsets.US_ASCII))
+                .toByteArray();
+        assertEquals(-1, Bootstrap.locateDescription(heap(wrongLength), 8, ReadLimits.DEFAULT),
+                "a length that does not reach the end");
+        assertEquals(-1, Bootstrap.locateDescription(heap(StreamBuilder.stream().toByteArray()), 8, ReadLimits.DEFAULT),
+                "nothing after the header");
+    }
+
+    /** Within the limit, found; further back than it allows, a LimitExceededException, not "none". */
+    @Test
+    void overTheDescriptionLimit() {
+        StreamBuilder b = StreamBuilder.stream().eof();
+        long record = b.position();
+        String json = Json.description(4096);
+        byte[] bytes = b.description(json).toByteArray();
+        ReadLimits exact = ReadLimits.builder().maxDescriptionBytes(json.length()).build();
+        assertEquals(record, Bootstrap.locateDescription(heap(bytes), 8, exact));
+        ReadLimits below = ReadLimits.builder().maxDescriptionBytes(json.length() - 1).build();
+        LimitExceededException e = assertThrows(LimitExceededException.class,
+                () -> Bootstrap.locateDescription(heap(bytes), 8, below));
+        assertEquals("too many bytes in the JSON VM description: " + json.length() + ", over the limit of "
+                + (json.length() - 1) + " (see ReadLimits)", e.problem());
+        assertEquals(record, e.eventOffset());
+    }
+
+    /** On a stream held to its end, as the record scanner does it, the description is found the same way. */
+    @Test
+    void onAStreamHeldToItsEnd() throws IOException {
+        StreamBuilder b = StreamBuilder.stream().eof();
+        long record = b.position();
+        byte[] bytes = b.description(Json.description(1024)).toByteArray();
+        ByteCursor in = cursor(bytes, true);
+        Bootstrap.readHeader(in);
+        in.mark();
+        assertEquals(true, in.holdToEnd(1 << 20));
+        assertEquals(record, Bootstrap.locateDescription(in.source(), in.position(), ReadLimits.DEFAULT));
+        assertArrayEquals(Json.description(1024).getBytes(StandardCharsets.UTF_8),
+                Bootstrap.descriptionJson(in.source(), record));
+    }
+
+    /** Through the reader, each source kind: the same checks, at the same offsets. */
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void throughTheReader(SourceKind kind) {
+        byte[] xml = XML.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = StreamBuilder.empty().libvirtHeader(xml, ByteOrder.BIG_ENDIAN, 0).header(0x5145564d, 4).eof()
+                .description(Json.description(4096)).toByteArray();
+        MalformedStreamException e = assertThrows(MalformedStreamException.class, () -> kind.open(bytes).close());
+        assertEquals("expected stream version 3, found 4", e.problem());
+        assertEquals(92 + xml.length + 4, e.eventOffset());
+    }
+}

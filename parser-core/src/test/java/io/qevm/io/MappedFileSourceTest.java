@@ -73,16 +73,16 @@ final class MappedFileSourceTest {
 
     /** Releasing hands pages back; reading them again maps them again, with the same bytes. */
     @Test
-    void releaseBeforeDoesNotBreakLaterReads() throws IOException {
+    void releaseDoesNotBreakLaterReads() throws IOException {
         byte[] bytes = Sources.pattern((int) (5 * GRANULE + 12_345), 17);
         try (MappedFileSource source = MappedFileSource.open(file(bytes))) {
             MemorySegment whole = source.window(0, bytes.length);
             assertEquals(bytes.length, whole.byteSize());
-            source.releaseBefore(GRANULE - 1); // no whole granule: nothing
-            source.releaseBefore(GRANULE + 5);
-            source.releaseBefore(3 * GRANULE);
-            source.releaseBefore(GRANULE); // lower than before: nothing
-            source.releaseBefore(bytes.length + GRANULE); // past the end
+            source.release(0, GRANULE - 1); // no whole granule: nothing
+            source.release(0, GRANULE + 5);
+            source.release(GRANULE + 5, 3 * GRANULE);
+            source.release(3 * GRANULE, GRANULE); // an empty range: nothing
+            source.release(-GRANULE, bytes.length + GRANULE); // beyond both ends
             assertArrayEquals(bytes, whole.toArray(ValueLayout.JAVA_BYTE), "an earlier window reads the same");
             for (long at = 0; at < bytes.length; at += GRANULE / 2) {
                 MemorySegment again = source.window(at, 64);
@@ -116,7 +116,7 @@ final class MappedFileSourceTest {
                 for (long i = 0; i < chunk; i++) {
                     sum += view.get(ValueLayout.JAVA_BYTE, i);
                 }
-                source.releaseBefore(p); // as a refill would
+                source.release(0, p); // as a refill would
             }
             assertEquals(expected, sum);
         }
@@ -128,7 +128,7 @@ final class MappedFileSourceTest {
             assertEquals(0, source.size());
             assertEquals(0, source.window(0, 10).byteSize());
             assertEquals(0, source.window(5, 10).byteSize());
-            source.releaseBefore(100);
+            source.release(0, 100);
         }
     }
 

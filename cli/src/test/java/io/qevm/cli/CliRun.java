@@ -66,7 +66,13 @@ record CliRun(int exit, byte[] out, String err) {
      * input through a pipe, which is then closed.
      */
     static CliRun childWithStdin(Path workDir, Path stdin, Duration timeout, List<String> args) throws IOException {
-        return child(workDir, stdin, timeout, args);
+        return child(workDir, stdin, timeout, "512m", args);
+    }
+
+    /** As {@link #childWithStdin}, with a Java heap of at most {@code maxHeap} ({@code -Xmx}). */
+    static CliRun childWithStdin(Path workDir, Path stdin, Duration timeout, String maxHeap, List<String> args)
+            throws IOException {
+        return child(workDir, stdin, timeout, maxHeap, args);
     }
 
     /** {@code qevm -f FIFO args} as a child JVM, with a thread of this JVM writing {@code dump} into the FIFO. */
@@ -74,7 +80,7 @@ record CliRun(int exit, byte[] out, String err) {
             throws IOException {
         mkfifo(fifo);
         try (FifoWriter writer = new FifoWriter(fifo, dump)) {
-            return child(workDir, null, timeout, List.of(withFile(fifo.toString(), args)));
+            return child(workDir, null, timeout, "512m", List.of(withFile(fifo.toString(), args)));
         } finally {
             Files.deleteIfExists(fifo);
         }
@@ -86,9 +92,10 @@ record CliRun(int exit, byte[] out, String err) {
         return all.toArray(String[]::new);
     }
 
-    private static CliRun child(Path workDir, Path stdin, Duration timeout, List<String> args) throws IOException {
+    private static CliRun child(Path workDir, Path stdin, Duration timeout, String maxHeap, List<String> args)
+            throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                "--enable-native-access=ALL-UNNAMED", "-Xmx" + maxHeap, "-cp", System.getProperty("java.class.path"),
                 Main.class.getName()));
         command.addAll(args);
         Process process = new ProcessBuilder(command).directory(workDir.toFile()).start();

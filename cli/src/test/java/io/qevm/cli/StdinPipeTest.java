@@ -76,6 +76,41 @@ final class StdinPipeTest {
     }
 
     /**
+     * Memory stays bounded by the device state, not by guest RAM (EXPECTED.md), on a pipe too:
+     * with a 32 MiB heap the CLI extracts n-mapped-ram's 140 MB stream and prints
+     * i-live-xbzrle's -m (pages in the spool file, XBZRLE applied to them) as with 512 MiB.
+     */
+    @Test
+    void standardInputInASmallHeap() throws IOException {
+        Path work = Files.createDirectory(scratch.resolve("work"));
+        assertTrue(Files.size(Samples.dump("n-mapped-ram")) > 128L << 20, "the stream is larger than the heap");
+        CliRun extract = CliRun.childWithStdin(work, Samples.dump("n-mapped-ram"), TIMEOUT, "32m", List.of("-f", "-", "-x"));
+        checkAgainstExpected("n-mapped-ram", "-x", work, extract);
+        CliRun memory = CliRun.childWithStdin(scratch, Samples.dump("i-live-xbzrle"), TIMEOUT, "32m",
+                List.of("-f", "-", "-d", "state", "-m"));
+        checkAgainstExpected("i-live-xbzrle", "-d state -m", scratch, memory);
+    }
+
+    /**
+     * {@code --ram-only} on standard input: a dump without a description (sample j) gives the
+     * RAM blocks a run on the file gives, and the same note on stderr.
+     */
+    @Test
+    void standardInputRamOnly() throws IOException {
+        Path onPipe = Files.createDirectory(scratch.resolve("pipe"));
+        Path onFile = Files.createDirectory(scratch.resolve("file"));
+        Path dump = Samples.dump("j-suppress-vmdesc");
+        CliRun piped = CliRun.childWithStdin(onPipe, dump, TIMEOUT, List.of("-f", "-", "-x", "--ram-only"));
+        CliRun file = CliRun.inProcess(onFile, TIMEOUT, "-f", dump.toString(), "-x", "--ram-only");
+        assertEquals(0, file.exit(), file.err());
+        assertEquals(0, piped.exit(), piped.err());
+        assertEquals(file.outText(), piped.outText(), "the names printed");
+        assertEquals("qevm: -: no JSON VM description: extracted RAM only, device state was not decoded\n", piped.err());
+        assertEquals(SampleConformanceTest.listing(onFile), SampleConformanceTest.listing(onPipe), "the files written");
+        assertEquals(6, SampleConformanceTest.listing(onPipe).size(), "the six RAM blocks");
+    }
+
+    /**
      * A dump without a JSON description (sample j, suppress-vmdesc) on standard input: the reader
      * learns it only at the end of the stream; exit 1 with the one-line error expected/error
      * matches, as on the file, and nothing extracted.

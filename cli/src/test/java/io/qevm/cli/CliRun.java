@@ -53,7 +53,7 @@ record CliRun(int exit, byte[] out, String err) {
     static CliRun throughFifo(Path workDir, Path fifo, Path dump, Duration timeout, List<String> args)
             throws IOException {
         mkfifo(fifo);
-        try (FifoWriter writer = new FifoWriter(fifo, dump)) {
+        try (FifoWriter _ = new FifoWriter(fifo, dump)) {
             return inProcess(workDir, timeout, withFile(fifo.toString(), args));
         } finally {
             Files.deleteIfExists(fifo);
@@ -79,7 +79,7 @@ record CliRun(int exit, byte[] out, String err) {
     static CliRun childThroughFifo(Path workDir, Path fifo, Path dump, Duration timeout, List<String> args)
             throws IOException {
         mkfifo(fifo);
-        try (FifoWriter writer = new FifoWriter(fifo, dump)) {
+        try (FifoWriter _ = new FifoWriter(fifo, dump)) {
             return child(workDir, null, timeout, "512m", List.of(withFile(fifo.toString(), args)));
         } finally {
             Files.deleteIfExists(fifo);

@@ -18,8 +18,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -145,34 +145,19 @@ final class CliErrorTest {
     }
 
     /**
-     * A FIFO with no writer: opening it for reading blocks until one comes. The CLI must not wait
-     * for ever; if it does, the test opens the FIFO for writing to release it, and fails.
+     * A FIFO is read as a stream (opening it waits for a writer, as {@code cat} does); one whose
+     * writer goes away without writing a byte is an empty input: exit 1, one line, as
+     * {@code /dev/null}.
      */
     @Test
-    void inputIsAFifoWithoutWriter() throws Exception {
+    void inputIsAFifoClosedEmpty() throws Exception {
         Path fifo = work.resolve("fifo.mig");
-        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).redirectErrorStream(true).start();
-        assumeTrue(mkfifo.waitFor(10, TimeUnit.SECONDS) && mkfifo.exitValue() == 0, "mkfifo unavailable");
-        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-            Thread thread = new Thread(r, "qevm-cli-fifo");
-            thread.setDaemon(true);
-            return thread;
-        });
-        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-        Future<Integer> code = executor.submit(() -> Main.run(work, new PrintStream(new ByteArrayOutputStream()),
-                new PrintStream(stderr, true, UTF_8), "-f", fifo.toString()));
-        try {
-            int exit = code.get(10, TimeUnit.SECONDS);
-            assertFailure(1, new Run(exit, "", stderr.toString(UTF_8)));
-        } catch (TimeoutException hang) {
-            try (OutputStream release = Files.newOutputStream(fifo, StandardOpenOption.WRITE)) {
-                release.flush();
-            }
-            code.get(10, TimeUnit.SECONDS);
-            fail("qevm -f FIFO blocked for 10 s opening the FIFO (released by opening it for writing)");
-        } finally {
-            executor.shutdownNow();
-        }
+        Path empty = Files.createFile(work.resolve("empty"));
+        CliRun fifoRun = CliRun.throughFifo(work, fifo, empty, Duration.ofSeconds(TIMEOUT_SECONDS),
+                List.of("-d", "state"));
+        Run run = new Run(fifoRun.exit(), fifoRun.outText(), fifoRun.err());
+        assertFailure(1, run);
+        assertTrue(run.stderr().startsWith("qevm: " + fifo + ": "), run.stderr());
     }
 
     @ParameterizedTest
@@ -211,13 +196,56 @@ final class CliErrorTest {
                 Arguments.of((Object) new String[] {"-f", "good.mig", "--memory=yes"}),
                 Arguments.of((Object) new String[] {"-f", "good.mig", "-o", "out"}),
                 Arguments.of((Object) new String[] {"-f", "good.mig", "--ram-only"}),
-                Arguments.of((Object) new String[] {"-f", "good.mig", "-x", "--page-size", "4096"}),
                 Arguments.of((Object) new String[] {"-f", "good.mig", "-x", "--ram-only", "--page-size", "3"}),
                 Arguments.of((Object) new String[] {"-f", "good.mig", "-x", "--ram-only", "--page-size", "-4096"}),
                 Arguments.of((Object) new String[] {"-f", "good.mig", "-x", "--ram-only", "--page-size", "1e3"}),
                 Arguments.of((Object) new String[] {"-f", "good.mig", "-x", "--ram-only", "--page-size",
                     "99999999999999999999"}),
                 Arguments.of((Object) new String[] {"-f", "missing.mig", "-d", "foo"}));
+    }
+
+    /**
+     * {@code --page-size} is no longer tied to {@code --ram-only}: it gives the page size of a dump
+     * that does not say it. A file that says it (a-pc-paused's description: page_size 4096)
+     * ignores another value; on a FIFO the right value changes nothing.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"-d state -m", "-x"})
+    void pageSizeWithoutRamOnly(String mode) throws IOException {
+        Path sample = io.qevm.Samples.dump("a-pc-paused");
+        List<String> args = List.of(mode.split(" "));
+        CliRun plain = cliOnFile(sample, args);
+        assertEquals(0, plain.exit(), plain.err());
+        CliRun onFile = cliOnFile(sample, Stream.concat(args.stream(), Stream.of("--page-size", "8192")).toList());
+        assertEquals(0, onFile.exit(), onFile.err());
+        assertEquals(plain.outText(), onFile.outText(), "on the file, --page-size 8192");
+        CliRun onFifo = CliRun.throughFifo(work, work.resolve("dump.fifo"), sample, Duration.ofSeconds(TIMEOUT_SECONDS),
+                Stream.concat(args.stream(), Stream.of("--page-size", "4096")).toList());
+        assertEquals(0, onFifo.exit(), onFifo.err());
+        assertEquals(plain.outText(), onFifo.outText(), "on a FIFO, --page-size 4096");
+    }
+
+    /**
+     * The same dump on a FIFO with {@code --page-size 8192}: a stream meets the description (and
+     * its page_size) only at its end, so the reader takes the option for the page size and reads
+     * the RAM records wrong: "at byte 0xd9 (217), section 'ram' #2: expected one RAM_SAVE_FLAG
+     * (...), found flags 0x1022", where the file ignores the option. Reported to the lead; the
+     * expectation below is the file's behaviour (or a message naming the disagreement).
+     */
+    @org.junit.jupiter.api.Disabled("reported: on a stream a wrong --page-size is trusted over the dump's own page size")
+    @Test
+    void wrongPageSizeOnAFifoIsNotTrustedOverTheDump() throws IOException {
+        Path sample = io.qevm.Samples.dump("a-pc-paused");
+        CliRun plain = cliOnFile(sample, List.of("-d", "state", "-m"));
+        CliRun onFifo = CliRun.throughFifo(work, work.resolve("dump.fifo"), sample, Duration.ofSeconds(TIMEOUT_SECONDS),
+                List.of("-d", "state", "-m", "--page-size", "8192"));
+        assertEquals(0, onFifo.exit(), onFifo.err());
+        assertEquals(plain.outText(), onFifo.outText());
+    }
+
+    private CliRun cliOnFile(Path dump, List<String> args) {
+        return CliRun.inProcess(work, Duration.ofSeconds(TIMEOUT_SECONDS),
+                Stream.concat(Stream.of("-f", dump.toString()), args.stream()).toArray(String[]::new));
     }
 
     @ParameterizedTest

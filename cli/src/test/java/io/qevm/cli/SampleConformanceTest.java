@@ -2,21 +2,14 @@ package io.qevm.cli;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
+import io.qevm.Samples;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
@@ -26,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -38,12 +30,13 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
-import org.tukaani.xz.XZInputStream;
 
 /**
  * Runs the CLI in-process over every real sample, with the checks of
- * {@code ../shared/tools/conformance} (which runs {@code ./qevm} as a process): for each folder
- * with an {@code expected/} subfolder under the system property {@code qevm.samples},
+ * {@code ../shared/tools/conformance} (which runs {@code ./qevm} as a process), once on the dump
+ * as a file and once on a FIFO a thread writes the dump into (the CLI then reads it as a stream,
+ * forward, once: the description comes last, XBZRLE deltas apply to pages it kept): for each
+ * folder with an {@code expected/} subfolder under {@link Samples#root()},
  * <ul>
  *   <li>{@code -d desc}, {@code -d state} and {@code -d state -m} exit 0 and print exactly
  *       {@code expected/desc.json}, {@code state.json} and {@code state-m.json} (each possibly
@@ -53,8 +46,9 @@ import org.tukaani.xz.XZInputStream;
  *   <li>where {@code expected/error} holds a regular expression, all four modes instead exit 1 or
  *       2 and print one line on stderr that matches it, and no stack trace.</li>
  * </ul>
- * A {@code .mig.xz} dump is unpacked once per run, sparsely, as conformance does with
- * {@code cp --sparse=always}.
+ * A {@code .mig.xz} dump is unpacked once per run, sparsely ({@link Samples#dump}), as
+ * conformance does with {@code cp --sparse=always}. {@link StdinPipeTest} runs the CLI as a
+ * process reading its standard input.
  */
 final class SampleConformanceTest {
 
@@ -74,35 +68,29 @@ final class SampleConformanceTest {
     private static final Pattern STACK_TRACE =
             Pattern.compile("Exception in thread|^\\s+at [\\w.$]+\\(", Pattern.MULTILINE);
 
-    /** Unpacking granularity: a chunk of this many zero bytes becomes a hole in the file. */
-    private static final int CHUNK = 64 * 1024;
-    private static final byte[] ZEROS = new byte[CHUNK];
-
     /** How much of a differing line, or of stderr, a failure message shows. */
     private static final int CLIP = 240;
 
     @TempDir
     static Path scratch;
 
-    /** Unpacked copies of .mig.xz dumps, made on first use and kept for the whole run. */
-    private static final Map<Path, Path> unpacked = new HashMap<>();
-
     private record Output(String file, List<String> mode) {
     }
 
-    private record Result(int exit, byte[] out, String err) {
+    /** How the CLI gets the dump: its path, or a FIFO ({@code -f FIFO}) it is written into. */
+    private enum Input {
+        FILE, FIFO
     }
 
-    private record FileSum(String sha256, long size) {
+    record FileSum(String sha256, long size) {
     }
 
     @TestFactory
     Stream<DynamicTest> samples() throws IOException {
-        Path root = Path.of(System.getProperty("qevm.samples", "../src-samples")).toAbsolutePath().normalize();
-        assertTrue(Files.isDirectory(root), "no samples folder at " + root + " (system property qevm.samples)");
+        Path root = Samples.root();
         List<Path> folders = sampleFolders(root);
         assertFalse(folders.isEmpty(), "no sample folders (with expected/) under " + root);
-        return folders.stream().flatMap(SampleConformanceTest::checks);
+        return Stream.of(Input.values()).flatMap(input -> folders.stream().flatMap(folder -> checks(folder, input)));
     }
 
     /** The folder itself when it is one sample, else its subfolders that are samples, by name. */
@@ -115,28 +103,29 @@ final class SampleConformanceTest {
         }
     }
 
-    private static Stream<DynamicTest> checks(Path folder) {
+    private static Stream<DynamicTest> checks(Path folder, Input input) {
         String name = folder.getFileName().toString();
         Path expected = folder.resolve("expected");
         List<Path> dumps = dumps(folder);
         if (dumps.size() != 1) {
             return Stream.of(check(name, () -> fail("expected one dump file, found " + dumps)));
         }
-        Path dump = dumps.getFirst();
         Path error = expected.resolve("error");
         if (Files.exists(error)) {
-            return ERROR_MODES.stream().map(mode -> check(label(name, mode), () -> checkError(dump, mode, error)));
+            return ERROR_MODES.stream().map(mode -> check(label(name, mode, input),
+                    () -> checkError(input, Samples.dump(name), mode, error)));
         }
         List<DynamicTest> tests = new ArrayList<>();
         for (Output output : OUTPUTS) {
             Path want = expectedFile(expected, output.file());
             if (want != null) {
-                tests.add(check(label(name, output.mode()), () -> checkOutput(dump, output.mode(), want)));
+                tests.add(check(label(name, output.mode(), input),
+                        () -> checkOutput(input, Samples.dump(name), output.mode(), want)));
             }
         }
         Path listing = expected.resolve("extract.sha256");
         if (Files.exists(listing)) {
-            tests.add(check(name + " -x", () -> checkExtract(dump, listing)));
+            tests.add(check(label(name, List.of("-x"), input), () -> checkExtract(input, Samples.dump(name), listing)));
         }
         return tests.stream();
     }
@@ -175,15 +164,15 @@ final class SampleConformanceTest {
         return Files.exists(plain) ? plain : Files.exists(xz) ? xz : null;
     }
 
-    private static String label(String sample, List<String> mode) {
-        return sample + " " + String.join(" ", mode);
+    private static String label(String sample, List<String> mode, Input input) {
+        return sample + " " + String.join(" ", mode) + (input == Input.FIFO ? " (fifo)" : "");
     }
 
     // the checks
 
-    private static void checkOutput(Path dump, List<String> mode, Path expectedFile) throws IOException {
-        byte[] want = readExpected(expectedFile);
-        Result result = run(Files.createTempDirectory(scratch, "run-"), dump, mode);
+    private static void checkOutput(Input input, Path dump, List<String> mode, Path expectedFile) throws IOException {
+        byte[] want = Samples.read(expectedFile);
+        CliRun result = run(input, Files.createTempDirectory(scratch, "run-"), dump, mode);
         assertSucceeded(result);
         String difference = firstDifference(want, result.out());
         if (difference != null) {
@@ -191,10 +180,10 @@ final class SampleConformanceTest {
         }
     }
 
-    private static void checkExtract(Path dump, Path listingFile) throws IOException {
+    private static void checkExtract(Input input, Path dump, Path listingFile) throws IOException {
         Path work = Files.createTempDirectory(scratch, "x-");
         try {
-            Result result = run(work, dump, List.of("-x"));
+            CliRun result = run(input, work, dump, List.of("-x"));
             assertSucceeded(result);
             List<String> problems = compare(readListing(listingFile), listing(work));
             if (!problems.isEmpty()) {
@@ -205,9 +194,9 @@ final class SampleConformanceTest {
         }
     }
 
-    private static void checkError(Path dump, List<String> mode, Path errorFile) throws IOException {
+    private static void checkError(Input input, Path dump, List<String> mode, Path errorFile) throws IOException {
         String regex = Files.readString(errorFile).strip();
-        Result result = run(Files.createTempDirectory(scratch, "error-"), dump, mode);
+        CliRun result = run(input, Files.createTempDirectory(scratch, "error-"), dump, mode);
         String err = result.err();
         if (result.exit() != 1 && result.exit() != 2) {
             fail("exit code " + result.exit() + ", expected 1 or 2; stderr: " + clip(err));
@@ -224,7 +213,7 @@ final class SampleConformanceTest {
         }
     }
 
-    private static void assertSucceeded(Result result) {
+    private static void assertSucceeded(CliRun result) {
         if (result.exit() != 0) {
             fail("exit " + result.exit() + ": " + clip(result.err()));
         }
@@ -232,65 +221,13 @@ final class SampleConformanceTest {
 
     // running the CLI
 
-    private static Result run(Path workDir, Path dump, List<String> mode) throws IOException {
-        String[] args = Stream.concat(Stream.of("-f", plain(dump).toString()), mode.stream()).toArray(String[]::new);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = assertTimeoutPreemptively(TIMEOUT, () -> {
-            try (PrintStream outStream = new PrintStream(out, false, UTF_8);
-                    PrintStream errStream = new PrintStream(err, true, UTF_8)) {
-                return Main.run(workDir, outStream, errStream, args);
-            }
-        }, () -> "qevm " + String.join(" ", args) + " ran longer than " + TIMEOUT.toSeconds() + " s");
-        return new Result(exit, out.toByteArray(), err.toString(UTF_8));
-    }
-
-    /** The dump as a plain file: a .mig.xz dump is unpacked the first time a test asks for it. */
-    private static synchronized Path plain(Path dump) throws IOException {
-        String name = dump.getFileName().toString();
-        if (!name.endsWith(".xz")) {
-            return dump;
-        }
-        Path copy = unpacked.get(dump);
-        if (copy == null) {
-            copy = Files.createTempDirectory(scratch, "dump-").resolve(name.substring(0, name.length() - 3));
-            unpackSparse(dump, copy);
-            unpacked.put(dump, copy);
-        }
-        return copy;
-    }
-
-    /**
-     * Unpacks an xz file as {@code xz -dc | cp --sparse=always} would: an all-zero chunk is not
-     * written but skipped over, leaving a hole, so n-mapped-ram's 140 MB stream takes its 5 MB.
-     */
-    static void unpackSparse(Path xz, Path out) throws IOException {
-        byte[] chunk = new byte[CHUNK];
-        try (InputStream in = new XZInputStream(new BufferedInputStream(Files.newInputStream(xz)));
-                RandomAccessFile file = new RandomAccessFile(out.toFile(), "rw")) {
-            FileChannel channel = file.getChannel();
-            int n;
-            while ((n = in.readNBytes(chunk, 0, CHUNK)) > 0) {
-                if (Arrays.equals(chunk, 0, n, ZEROS, 0, n)) {
-                    channel.position(channel.position() + n);
-                } else {
-                    ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, n);
-                    while (buffer.hasRemaining()) {
-                        channel.write(buffer);
-                    }
-                }
-            }
-            file.setLength(channel.position()); // a trailing hole only counts once the length says so
-        }
-    }
-
-    private static byte[] readExpected(Path file) throws IOException {
-        if (!file.getFileName().toString().endsWith(".xz")) {
-            return Files.readAllBytes(file);
-        }
-        try (InputStream in = new XZInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
-            return in.readAllBytes();
-        }
+    private static CliRun run(Input input, Path workDir, Path dump, List<String> mode) throws IOException {
+        return switch (input) {
+            case FILE -> CliRun.inProcess(workDir, TIMEOUT,
+                    Stream.concat(Stream.of("-f", dump.toString()), mode.stream()).toArray(String[]::new));
+            case FIFO -> CliRun.throughFifo(workDir, Files.createTempDirectory(scratch, "fifo-").resolve("dump.fifo"),
+                    dump, TIMEOUT, mode);
+        };
     }
 
     // comparing output
@@ -358,7 +295,7 @@ final class SampleConformanceTest {
     // comparing extracted files
 
     /** expected/extract.sha256: one {@code sha256  size  path} line per file. */
-    private static Map<String, FileSum> readListing(Path file) throws IOException {
+    static Map<String, FileSum> readListing(Path file) throws IOException {
         Map<String, FileSum> files = new TreeMap<>();
         for (String line : Files.readAllLines(file, UTF_8)) {
             if (!line.isEmpty()) {
@@ -370,7 +307,7 @@ final class SampleConformanceTest {
     }
 
     /** Every file under {@code root}, by relative path. */
-    private static Map<String, FileSum> listing(Path root) throws IOException {
+    static Map<String, FileSum> listing(Path root) throws IOException {
         Map<String, FileSum> files = new TreeMap<>();
         try (Stream<Path> paths = Files.walk(root)) {
             for (Path path : paths.filter(Files::isRegularFile).toList()) {
@@ -380,7 +317,7 @@ final class SampleConformanceTest {
         return files;
     }
 
-    private static List<String> compare(Map<String, FileSum> want, Map<String, FileSum> got) {
+    static List<String> compare(Map<String, FileSum> want, Map<String, FileSum> got) {
         List<String> problems = new ArrayList<>();
         TreeSet<String> paths = new TreeSet<>(want.keySet());
         paths.addAll(got.keySet());
@@ -411,7 +348,7 @@ final class SampleConformanceTest {
         return HexFormat.of().formatHex(digest.digest());
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    static void deleteTree(Path root) throws IOException {
         try (Stream<Path> paths = Files.walk(root)) {
             for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(path);

@@ -104,6 +104,8 @@ public final class StateWriter implements MigrationConsumer, Closeable {
             if (state == null) {
                 state = new SectionState();
                 sections.put(id, state);
+            } else {
+                closeMemory(state.value); // replaced: its spool would stay open until the process ends
             }
             state.name = reader.sectionName();
             // the reader's own layouts are keyed by idstr and instance 0, as the reference keys them
@@ -224,9 +226,13 @@ public final class StateWriter implements MigrationConsumer, Closeable {
     @Override
     public void close() {
         for (SectionState state : sections.values()) {
-            if (state.value instanceof Map<?, ?> map && map.get("memory") instanceof MemoryDump dump) {
-                dump.close();
-            }
+            closeMemory(state.value);
+        }
+    }
+
+    private static void closeMemory(Object sectionValue) {
+        if (sectionValue instanceof Map<?, ?> map && map.get("memory") instanceof MemoryDump dump) {
+            dump.close();
         }
     }
 }

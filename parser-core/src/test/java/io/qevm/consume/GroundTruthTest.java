@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
+import io.qevm.Samples;
+import io.qevm.SourceKind;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.RandomAccessFile;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -21,17 +23,26 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.tukaani.xz.XZInputStream;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.ObjectReadContext;
+import tools.jackson.core.json.JsonFactory;
 
 /**
  * Extraction against ground truth that owes nothing to any stream parser: the RAM blocks QEMU
@@ -44,6 +55,10 @@ import org.tukaani.xz.XZInputStream;
  * were read from guest-physical ranges that 'info mtree' shows are exactly those blocks. The test
  * checks that from GROUND-TRUTH.txt (the range's length is the block's used_length) before
  * comparing from offset 0.
+ *
+ * <p>Every check runs over each {@link SourceKind}: the dump mapped, in a heap array, and read as
+ * a stream (where the extractor, or {@code -m}'s spool, lends the reader the earlier copies of
+ * pages that XBZRLE deltas apply to). Each must match on its own.
  */
 final class GroundTruthTest {
 
@@ -51,22 +66,40 @@ final class GroundTruthTest {
     private static final long RANDOM_AT = 0x1000000;
     private static final long PATTERN_AT = 0x4000000;
 
+    /** Samples with a ground-truth folder. */
+    private static final String[] WITH_GROUND_TRUTH = {"a-pc-paused", "c-pc-loader-data", "d-aarch64-virt",
+        "g-ignore-shared", "h-compress", "i-live-xbzrle"};
+
     @TempDir
     Path scratch;
 
+    /** Ground-truth blocks unpacked (sparse) for the -m checks, once per run. */
+    @TempDir
+    static Path truthFolder;
+    private static final Map<Path, Path> UNPACKED = new ConcurrentHashMap<>();
+
+    /** Each of {@code samples} with each kind of source. */
+    private static Stream<Arguments> byKind(String... samples) {
+        return Arrays.stream(samples).flatMap(sample -> Arrays.stream(SourceKind.values())
+                .map(kind -> Arguments.of(sample, kind)));
+    }
+
+    static Stream<Arguments> groundTruthSamples() {
+        return byKind(WITH_GROUND_TRUTH);
+    }
+
     // ================================================================== against QEMU's own load
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"a-pc-paused", "c-pc-loader-data", "d-aarch64-virt", "g-ignore-shared", "h-compress",
-            "i-live-xbzrle"})
-    void extractionMatchesQemusLoad(String sample) throws IOException {
-        Path folder = sampleFolder(sample);
+    @ParameterizedTest(name = "{0} from {1}")
+    @MethodSource("groundTruthSamples")
+    void extractionMatchesQemusLoad(String sample, SourceKind kind) throws IOException {
+        Path folder = Samples.folder(sample);
         Path truth = folder.resolve("ground-truth");
         Map<String, String> sums = readSums(truth.resolve("SHA256SUMS.raw"));
         Map<String, TruthFile> described = readGroundTruthText(truth.resolve("GROUND-TRUTH.txt"));
         assertEquals(sums.keySet(), described.keySet(), "SHA256SUMS.raw and GROUND-TRUTH.txt list the same files");
 
-        Extraction extraction = extract(folder.resolve(sample + ".mig"));
+        Extraction extraction = extract(Samples.dump(sample), kind);
         List<String> problems = new ArrayList<>();
         for (Map.Entry<String, String> entry : sums.entrySet()) {
             String block = entry.getKey();
@@ -88,7 +121,75 @@ final class GroundTruthTest {
             }
         }
         if (!problems.isEmpty()) {
-            fail(sample + ": " + String.join("; ", problems));
+            fail(sample + " from " + kind + ": " + String.join("; ", problems));
+        }
+    }
+
+    /**
+     * {@code -d state -m}: the "memory" object lists pages with the value of their last copy;
+     * each listed page of a block QEMU's load saved is that page of the ground truth, and each
+     * page not listed (never sent) is zero there, as QEMU's fresh RAM is.
+     */
+    @ParameterizedTest(name = "{0} from {1}")
+    @MethodSource("groundTruthSamples")
+    void memoryDumpMatchesQemusLoad(String sample, SourceKind kind) throws IOException {
+        Path truth = Samples.folder(sample).resolve("ground-truth");
+        Map<String, String> sums = readSums(truth.resolve("SHA256SUMS.raw"));
+        Path json = scratch.resolve("state-m.json");
+        try (MigrationReader reader = open(Samples.dump(sample), kind); StateWriter state = new StateWriter(true);
+                OutputStream out = Files.newOutputStream(json)) {
+            if (!reader.isRandomAccess()) {
+                reader.setPageStore(state.pageStore());
+            }
+            MigrationConsumer.drive(reader, state);
+            state.writeTo(out, true);
+        }
+        Map<String, FileChannel> blocks = new HashMap<>();
+        Map<String, BitSet> listed = new HashMap<>();
+        List<String> problems = new ArrayList<>();
+        long pages = 0;
+        try (JsonParser parser = JsonFactory.builder().build().createParser(ObjectReadContext.empty(),
+                Files.newInputStream(json))) {
+            assertTrue(skipTo(parser, 1, name -> name.startsWith("ram (")), "a RAM section");
+            assertTrue(skipTo(parser, 2, "memory"::equals), "a memory object in the RAM section");
+            while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
+                String key = parser.currentName();
+                assertEquals(JsonToken.VALUE_STRING, parser.nextToken(), key);
+                int open = key.lastIndexOf(" (0x");
+                String block = key.substring(0, open);
+                long offset = Long.parseLong(key.substring(open + 4, key.length() - 1), 16);
+                pages++;
+                if (!sums.containsKey(block)) {
+                    continue; // a block without ground truth (ACPI tables: invisible to the guest)
+                }
+                byte[] want = page(blocks.computeIfAbsent(block, b -> unpackedTruth(truth, b)), offset, PAGE);
+                byte[] got = pageValue(parser.getString(), PAGE);
+                int at = Arrays.mismatch(want, got);
+                if (at >= 0 && problems.size() < 5) {
+                    problems.add(String.format("%s: first difference at offset 0x%x: ground truth %02x, -m %02x",
+                            key, offset + at, want[at], got[at]));
+                }
+                listed.computeIfAbsent(block, b -> new BitSet()).set(Math.toIntExact(offset / PAGE));
+            }
+            for (String block : sums.keySet()) {
+                FileChannel channel = blocks.computeIfAbsent(block, b -> unpackedTruth(truth, b));
+                BitSet sent = listed.getOrDefault(block, new BitSet());
+                for (long offset = 0; offset < channel.size() && problems.size() < 5; offset += PAGE) {
+                    if (!sent.get(Math.toIntExact(offset / PAGE))
+                            && Arrays.mismatch(page(channel, offset, PAGE), new byte[PAGE]) >= 0) {
+                        problems.add(String.format("%s (0x%016x): not listed, but not zero in the ground truth",
+                                block, offset));
+                    }
+                }
+            }
+        } finally {
+            for (FileChannel channel : blocks.values()) {
+                channel.close();
+            }
+        }
+        assertTrue(pages > 0, "pages listed");
+        if (!problems.isEmpty()) {
+            fail(sample + " from " + kind + ": " + String.join("; ", problems));
         }
     }
 
@@ -98,7 +199,7 @@ final class GroundTruthTest {
      */
     @Test
     void ignoredSharedBlockIsZero() throws IOException {
-        Extraction extraction = extract(sampleFolder("g-ignore-shared").resolve("g-ignore-shared.mig"));
+        Extraction extraction = extract(Samples.dump("g-ignore-shared"), SourceKind.MAPPED);
         assertEquals(128L << 20, extraction.lengths.get("m"));
         Path m = extraction.directory.resolve("m");
         assertEquals(128L << 20, Files.size(m));
@@ -107,11 +208,14 @@ final class GroundTruthTest {
 
     // ================================================================== the loader blobs
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"c-pc-loader-data", "h-compress", "n-pc-loader", "n-mapped-ram"})
-    void loaderBlobsAreInPcRam(String sample) throws IOException {
-        Path dump = dumpOf(sampleFolder(sample));
-        Extraction extraction = extract(dump);
+    static Stream<Arguments> loaderSamples() {
+        return byKind("c-pc-loader-data", "h-compress", "n-pc-loader", "n-mapped-ram");
+    }
+
+    @ParameterizedTest(name = "{0} from {1}")
+    @MethodSource("loaderSamples")
+    void loaderBlobsAreInPcRam(String sample, SourceKind kind) throws IOException {
+        Extraction extraction = extract(Samples.dump(sample), kind);
         Path ram = extraction.directory.resolve("pc.ram");
         assertEquals(128L << 20, Files.size(ram));
         try (FileChannel channel = FileChannel.open(ram)) {
@@ -136,10 +240,14 @@ final class GroundTruthTest {
      * same pass count" for all; its ground truth, which this test also matches, has the first
      * 11765 words one pass ahead, as the counter rule allows.)
      */
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"i-live-xbzrle", "n-live-xbzrle"})
-    void dirtiedWordsCarryThePassCount(String sample) throws IOException {
-        Extraction extraction = extract(dumpOf(sampleFolder(sample)));
+    static Stream<Arguments> liveSamples() {
+        return byKind("i-live-xbzrle", "n-live-xbzrle");
+    }
+
+    @ParameterizedTest(name = "{0} from {1}")
+    @MethodSource("liveSamples")
+    void dirtiedWordsCarryThePassCount(String sample, SourceKind kind) throws IOException {
+        Extraction extraction = extract(Samples.dump(sample), kind);
         ByteBuffer ram = ByteBuffer.allocate(0x310000).order(ByteOrder.LITTLE_ENDIAN);
         try (FileChannel channel = FileChannel.open(extraction.directory.resolve("pc.ram"))) {
             readFully(channel, ram, 0x200000);
@@ -182,12 +290,26 @@ final class GroundTruthTest {
     private record Extraction(Path directory, Map<String, Long> lengths) {
     }
 
-    /** PageExtractor over the dump, committed; with the used_length of every RAM block. */
-    private Extraction extract(Path dump) throws IOException {
+    /**
+     * A reader over {@code dump} from a source of the given kind: the file itself mapped, or its
+     * bytes in a heap array or trickled through a stream.
+     */
+    private static MigrationReader open(Path dump, SourceKind kind) throws IOException {
+        return kind == SourceKind.MAPPED ? MigrationReader.open(dump) : kind.open(Samples.read(dump));
+    }
+
+    /**
+     * PageExtractor over the dump, committed; with the used_length of every RAM block. On a
+     * stream the extractor lends the reader the pages XBZRLE deltas apply to.
+     */
+    private Extraction extract(Path dump, SourceKind kind) throws IOException {
         Path out = Files.createTempDirectory(scratch, "x-");
         Map<String, Long> lengths = new LinkedHashMap<>();
-        try (MigrationReader reader = MigrationReader.open(dump);
+        try (MigrationReader reader = open(dump, kind);
                 PageExtractor extractor = new PageExtractor(out, name -> { })) {
+            if (!reader.isRandomAccess()) {
+                reader.setPageStore(extractor);
+            }
             MigrationConsumer.drive(reader, extractor, (event, r) -> {
                 if (event == MigrationEvent.RAM_BLOCK) {
                     lengths.put(r.blockName(), r.blockLength());
@@ -328,48 +450,68 @@ final class GroundTruthTest {
         return sums;
     }
 
-    private static Path sampleFolder(String name) {
-        Path root = Path.of(System.getProperty("qevm.samples", "../src-samples")).toAbsolutePath().normalize();
-        Path folder = root.resolve(name);
-        assertTrue(Files.isDirectory(folder), "no sample " + folder + " (system property qevm.samples)");
-        return folder;
-    }
+    // ================================================================== -m's JSON and the unpacked ground truth
 
-    /** The sample's dump; a {@code .mig.xz} is unpacked sparsely into the test's scratch folder. */
-    private Path dumpOf(Path folder) throws IOException {
-        String name = folder.getFileName().toString();
-        Path plain = folder.resolve(name + ".mig");
-        if (Files.exists(plain)) {
-            return plain;
+    /** The page size of every sample with ground truth (x86 and aarch64 virt: TARGET_PAGE_BITS 12). */
+    private static final int PAGE = 4096;
+
+    /**
+     * Moves {@code parser} (streaming JSON) into the value of the first property at object depth
+     * {@code depth} (1: the top object) whose name {@code matches}, skipping the others.
+     */
+    private static boolean skipTo(JsonParser parser, int depth, java.util.function.Predicate<String> matches) {
+        if (parser.currentToken() == null) {
+            assertEquals(JsonToken.START_OBJECT, parser.nextToken());
         }
-        Path xz = folder.resolve(name + ".mig.xz");
-        assertTrue(Files.exists(xz), "no dump in " + folder);
-        Path out = scratch.resolve(name + ".mig");
-        unpackSparse(xz, out);
-        return out;
-    }
-
-    /** As {@code xz -dc F | cp --sparse=always /dev/stdin OUT}: all-zero 64 KiB chunks become holes. */
-    private static void unpackSparse(Path xz, Path out) throws IOException {
-        int chunk = 64 * 1024;
-        byte[] buffer = new byte[chunk];
-        byte[] zeros = new byte[chunk];
-        try (InputStream in = new XZInputStream(new BufferedInputStream(Files.newInputStream(xz), 1 << 16));
-                RandomAccessFile file = new RandomAccessFile(out.toFile(), "rw")) {
-            FileChannel channel = file.getChannel();
-            long at = 0;
-            int n;
-            while ((n = in.readNBytes(buffer, 0, chunk)) > 0) {
-                if (Arrays.mismatch(buffer, 0, n, zeros, 0, n) >= 0) {
-                    ByteBuffer data = ByteBuffer.wrap(buffer, 0, n);
-                    while (data.hasRemaining()) {
-                        channel.write(data, at + data.position());
-                    }
-                }
-                at += n;
+        while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
+            String name = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if (value == JsonToken.START_OBJECT && matches.test(name)) {
+                return true;
             }
-            file.setLength(at);
+            parser.skipChildren();
         }
+        return false;
+    }
+
+    /**
+     * A page as -m prints it: {@code "Filled with 0x%02x"} of the byte read signed
+     * ({@code 0x-1} for 0xff), or the bytes in hex separated by spaces.
+     */
+    private static byte[] pageValue(String value, int pageSize) {
+        byte[] page = new byte[pageSize];
+        if (value.startsWith("Filled with 0x")) {
+            Arrays.fill(page, (byte) Integer.parseInt(value.substring("Filled with 0x".length()), 16));
+            return page;
+        }
+        byte[] bytes = HexFormat.ofDelimiter(" ").parseHex(value);
+        assertEquals(pageSize, bytes.length, "bytes of a page in hex");
+        return bytes;
+    }
+
+    /** The ground truth of {@code block}, unpacked sparsely once per run, open for reading. */
+    private static FileChannel unpackedTruth(Path truth, String block) {
+        Path xz = truth.resolve(block + ".xz");
+        Path file = UNPACKED.computeIfAbsent(xz, x -> {
+            try {
+                Path out = Files.createTempDirectory(truthFolder, "truth-").resolve(block);
+                Samples.unpackSparse(x, out);
+                return out;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try {
+            return FileChannel.open(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static byte[] page(FileChannel channel, long offset, int size) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(size);
+        readFully(channel, buffer, offset);
+        return buffer.array();
     }
 
     // ================================================================== the loader inputs (make_inputs)

@@ -2,6 +2,8 @@ package io.qevm.consume;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qevm.MigrationReader;
 import io.qevm.SourceKind;
@@ -12,7 +14,13 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import java.util.StringJoiner;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -153,6 +161,139 @@ final class MemoryDumpTest {
                 }
                 """;
         assertEquals(expected, run(mixedStream(), "-d", "state"));
+    }
+
+    // ================================================================== the spool
+
+    /**
+     * The pages {@code -m} must keep and cannot read again (every page of a stream; decoded zlib
+     * and XBZRLE pages of any source) go to a spool file unlinked as soon as it is open: while
+     * the writer is open, its descriptor points at a deleted file in {@code java.io.tmpdir} and
+     * the folder lists nothing; after {@code close()} the descriptor is gone as well. The check
+     * runs in a JVM of its own ({@link SpoolRun}), whose {@code java.io.tmpdir} is an empty
+     * folder of this test, so no other test's (or process's) temporary files get in the way;
+     * the output it prints must be the one the spool's pages make.
+     */
+    @Test
+    void spoolIsUnlinkedBeforeCloseAndGoneAfter() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "needs /proc/self/fd (Linux)");
+        Path tmp = Files.createDirectory(scratch.resolve("tmp"));
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"), SpoolRun.class.getName())
+                .redirectErrorStream(true).start();
+        String printed = new String(child.getInputStream().readAllBytes(), UTF_8);
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child JVM ended");
+        assertEquals(0, child.exitValue(), printed);
+        Map<String, String> report = new TreeMap<>();
+        printed.lines().filter(line -> line.contains("=")).forEach(line ->
+                report.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1)));
+        String expected = sha256(stateM(mixedStream()));
+        for (String kind : List.of("STREAM", "HEAP")) {
+            assertEquals(expected, report.get(kind + ".sha256"), kind + ": the output the spooled pages make; " + printed);
+            assertEquals("", report.get(kind + ".open.listed"), kind + ": files in java.io.tmpdir while open");
+            String open = report.get(kind + ".open.descriptors");
+            assertTrue(open.matches("qevm-spool-[^,]*\\.tmp \\(deleted\\)"),
+                    kind + ": one spool file, open but deleted, while the writer is open: " + open);
+            assertEquals("", report.get(kind + ".closed.listed"), kind + ": files in java.io.tmpdir after close()");
+            assertEquals("", report.get(kind + ".closed.descriptors"), kind + ": files open in java.io.tmpdir after close()");
+        }
+        try (Stream<Path> left = Files.list(tmp)) {
+            assertEquals(List.of(), left.toList(), "java.io.tmpdir once the child ended");
+        }
+    }
+
+    /**
+     * A RAM section started a second time under the same id replaces its "memory" object (as the
+     * reference replaces the section's state): the spool of the replaced one must be closed then,
+     * or its descriptor (and the deleted file's space) stays until the process ends.
+     */
+    @Test
+    void aRestartedRamSectionLeavesNoSpoolOpen() throws IOException {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "needs /proc/self/fd (Linux)");
+        byte[] stream = RamStreams.start(PAGE, "pc.ram", 2L * PAGE)
+                .page(0, "pc.ram", RamStreams.filled(PAGE, 0x61))
+                .endRecord()
+                .restart("pc.ram", 2L * PAGE)
+                .page(PAGE, "pc.ram", RamStreams.filled(PAGE, 0x62))
+                .endRecord()
+                .finish().toByteArray();
+        List<String> before = openSpools();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (MigrationReader reader = SourceKind.STREAM.open(stream); StateWriter state = new StateWriter(true)) {
+            reader.setPageStore(state.pageStore());
+            MigrationConsumer.drive(reader, state);
+            state.writeTo(out, true);
+            assertEquals(1, openSpools().size() - before.size(),
+                    "while open, the spool of the section's current memory object only");
+        }
+        assertEquals(before, openSpools(), "spool files still open after close()");
+        assertTrue(out.toString(UTF_8).contains("\"memory\": {\n            \"pc.ram (0x0000000000001000)\": \"62 62"),
+                "the second start's pages only: " + out.toString(UTF_8).substring(0, 200));
+    }
+
+    /** The deleted spool files this process holds open, as /proc/self/fd names them. */
+    private static List<String> openSpools() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.map(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    return ""; // the descriptor Files.list itself used, closed meanwhile
+                }
+            }).filter(target -> target.contains("/qevm-spool-") && target.endsWith(" (deleted)")).sorted().toList();
+        }
+    }
+
+    /**
+     * The child of {@link #spoolIsUnlinkedBeforeCloseAndGoneAfter}: {@code -d state -m} of
+     * {@link #mixedStream()} from a stream (every page spooled) and from a heap array (the
+     * zlib and XBZRLE pages spooled), printing {@code KIND.key=value} lines: the files in
+     * {@code java.io.tmpdir} and the descriptors open into it (the names, as /proc/self/fd
+     * shows them), once before and once after {@code close()}, and the sha256 of the output.
+     */
+    static final class SpoolRun {
+        public static void main(String[] args) throws IOException {
+            Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
+            for (SourceKind kind : List.of(SourceKind.STREAM, SourceKind.HEAP)) {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                StateWriter state = new StateWriter(true);
+                try (MigrationReader reader = kind.open(mixedStream())) {
+                    if (!reader.isRandomAccess()) {
+                        reader.setPageStore(state.pageStore());
+                    }
+                    MigrationConsumer.drive(reader, state);
+                    state.writeTo(out, true);
+                    System.out.println(kind + ".open.listed=" + listed(tmp));
+                    System.out.println(kind + ".open.descriptors=" + descriptors(tmp));
+                } finally {
+                    state.close();
+                }
+                System.out.println(kind + ".closed.listed=" + listed(tmp));
+                System.out.println(kind + ".closed.descriptors=" + descriptors(tmp));
+                System.out.println(kind + ".sha256=" + sha256(out.toString(UTF_8)));
+            }
+        }
+
+        private static String listed(Path folder) throws IOException {
+            try (Stream<Path> files = Files.list(folder)) {
+                return files.map(f -> f.getFileName().toString()).sorted().collect(Collectors.joining(","));
+            }
+        }
+
+        /** What the process's open descriptors point at inside {@code folder}, relative to it. */
+        private static String descriptors(Path folder) throws IOException {
+            String prefix = folder + "/";
+            try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+                return fds.map(fd -> {
+                    try {
+                        return Files.readSymbolicLink(fd).toString();
+                    } catch (IOException e) {
+                        return ""; // the descriptor Files.list itself used, closed meanwhile
+                    }
+                }).filter(target -> target.startsWith(prefix)).map(target -> target.substring(prefix.length()))
+                        .sorted().collect(Collectors.joining(","));
+            }
+        }
     }
 
     private String stateM(byte[] stream) throws IOException {

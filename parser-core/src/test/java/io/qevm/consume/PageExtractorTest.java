@@ -7,15 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.qevm.KeptPages;
+import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
 import io.qevm.ReadOptions;
-import io.qevm.ReadLimits;
+import io.qevm.SourceKind;
 import io.qevm.exc.MigrationReadException;
 import io.qevm.exc.TruncatedInputException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -29,12 +32,16 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@code -x}'s writer: block files sized to used_length and sparse, the last copy of a page wins
  * whatever its encoding (a ZERO record after data clears the page: EXPECTED.md fix #14), a
  * non-zero fill byte is written out (fix #2), and all or nothing: files carry a {@code .partial}
  * name until {@link PageExtractor#commit()}, and a failure leaves neither those nor final names.
+ * Every extraction runs over each {@link SourceKind} and must give the same files; on a stream the
+ * extractor is the reader's {@link io.qevm.PageStore}, whose {@code readPage} is tested here too.
  *
  * <p>Each test runs in a thread of its own under a timeout, so that a writer stuck in a loop
  * fails its test instead of hanging the build.
@@ -171,6 +178,138 @@ final class PageExtractorTest {
         assertArrayEquals(RamStreams.filled(PAGE, 0x31), read(out.resolve("rom@etc/acpi/tables"), PAGE, PAGE));
     }
 
+    // ================================================================== as a PageStore
+
+    /**
+     * After every page event, {@code readPage} of every page of every block gives what a map of
+     * last copies ({@link KeptPages}) gives: raw pages (also while still in the staging run, not
+     * yet written to their file), a ZERO record over data, fill bytes, a zlib page, a second copy,
+     * an XBZRLE delta on it; pages never sent and a block never named read as zeros.
+     */
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void readPageReturnsTheLastCopyWritten(SourceKind kind) throws IOException {
+        byte[] stream = RamStreams.start(PAGE, "pc.ram", 6L * PAGE, "/rom@etc/t", 2L * PAGE)
+                .page(0, "pc.ram", RamStreams.filled(PAGE, 0x11))
+                .page(PAGE, null, RamStreams.filled(PAGE, 0x12)) // pages 0 and 1 now in the run
+                .zero(0, null, 0) // over data: page 0 becomes zero
+                .compressed(2L * PAGE, null, RamStreams.filled(PAGE, 0x13))
+                .zero(3L * PAGE, null, 0xab)
+                .page(PAGE, null, RamStreams.pattern(PAGE, 4)) // page 1's second copy
+                .xbzrle(PAGE, null, new byte[] {0, 2, 'h', 'i'})
+                .page(PAGE, "/rom@etc/t", RamStreams.filled(PAGE, 0x15))
+                .endRecord().finish().toByteArray();
+        KeptPages kept = new KeptPages();
+        MemorySegment got = MemorySegment.ofArray(new byte[PAGE]);
+        MemorySegment want = MemorySegment.ofArray(new byte[PAGE]);
+        int pageEvents = 0;
+        try (MigrationReader reader = kind.open(stream);
+                PageExtractor extractor = new PageExtractor(scratch.resolve("out"), name -> { })) {
+            if (!reader.isRandomAccess()) {
+                reader.setPageStore(extractor);
+            }
+            for (MigrationEvent event = reader.next(); event != MigrationEvent.EOF; event = reader.next()) {
+                extractor.accept(event, reader);
+                if (event != MigrationEvent.RAM_PAGE && event != MigrationEvent.ZERO_PAGE) {
+                    continue;
+                }
+                pageEvents++;
+                kept.keep(reader);
+                String[] blocks = {"pc.ram", "/rom@etc/t"};
+                long[] lengths = {6L * PAGE, 2L * PAGE};
+                for (int b = 0; b < blocks.length; b++) {
+                    for (long offset = 0; offset < lengths[b]; offset += PAGE) {
+                        got.fill((byte) 0x5a); // what readPage leaves alone shows
+                        extractor.readPage(blocks[b], offset, got);
+                        kept.readPage(blocks[b], offset, want);
+                        long at = offset;
+                        String block = blocks[b];
+                        int event1 = pageEvents;
+                        assertEquals(-1, got.mismatch(want), () -> kind + ": after page event " + event1 + ", "
+                                + block + " page 0x" + Long.toHexString(at));
+                    }
+                }
+                got.fill((byte) 0x5a);
+                extractor.readPage("no-such-block", 0, got);
+                assertEquals(-1, got.mismatch(MemorySegment.ofArray(new byte[PAGE])), "a block never named");
+            }
+            extractor.accept(MigrationEvent.EOF, reader);
+        }
+        assertEquals(8, pageEvents);
+        // the last copies, spelled out: a check of KeptPages as much as of the extractor
+        byte[] page1 = RamStreams.pattern(PAGE, 4);
+        page1[0] = 'h';
+        page1[1] = 'i';
+        kept.readPage("pc.ram", PAGE, want);
+        assertArrayEquals(page1, want.toArray(ValueLayout.JAVA_BYTE));
+        kept.readPage("pc.ram", 3L * PAGE, want);
+        assertArrayEquals(RamStreams.filled(PAGE, 0xab), want.toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /**
+     * A page still in the staging run is read back as it came (readPage writes the run out
+     * first), and the pages that follow still land at their offsets: the run restarts after it.
+     */
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void readPageOfAPageStillInTheStagingRun(SourceKind kind) throws IOException {
+        byte[] stream = RamStreams.start(PAGE, "pc.ram", 4L * PAGE)
+                .page(0, "pc.ram", RamStreams.filled(PAGE, 0x21))
+                .page(PAGE, null, RamStreams.filled(PAGE, 0x22))
+                .page(2L * PAGE, null, RamStreams.filled(PAGE, 0x23))
+                .page(3L * PAGE, null, RamStreams.filled(PAGE, 0x24))
+                .endRecord().finish().toByteArray();
+        Path out = scratch.resolve("out");
+        MemorySegment got = MemorySegment.ofArray(new byte[PAGE]);
+        try (MigrationReader reader = kind.open(stream); PageExtractor extractor = new PageExtractor(out, name -> { })) {
+            int pages = 0;
+            for (MigrationEvent event = reader.next(); event != MigrationEvent.EOF; event = reader.next()) {
+                extractor.accept(event, reader);
+                if (event == MigrationEvent.RAM_PAGE && ++pages == 2) {
+                    // pages 0 and 1 are gathered for one write: neither is in the file yet
+                    extractor.readPage("pc.ram", PAGE, got);
+                    assertArrayEquals(RamStreams.filled(PAGE, 0x22), got.toArray(ValueLayout.JAVA_BYTE), "page 1");
+                    extractor.readPage("pc.ram", 0, got);
+                    assertArrayEquals(RamStreams.filled(PAGE, 0x21), got.toArray(ValueLayout.JAVA_BYTE), "page 0");
+                    extractor.readPage("pc.ram", 2L * PAGE, got);
+                    assertArrayEquals(new byte[PAGE], got.toArray(ValueLayout.JAVA_BYTE), "page 2, not sent yet");
+                }
+            }
+            extractor.accept(MigrationEvent.EOF, reader);
+            extractor.commit();
+        }
+        Path ram = out.resolve("pc.ram");
+        for (int page = 0; page < 4; page++) {
+            assertArrayEquals(RamStreams.filled(PAGE, 0x21 + page), read(ram, (long) page * PAGE, PAGE), "page " + page);
+        }
+    }
+
+    /**
+     * XBZRLE deltas straight after the page they apply to, while it is in the staging run: from a
+     * stream the reader asks the extractor for the page, which must hand back the run's copy
+     * (and the decoded page starts a run of its own that page 2 joins).
+     */
+    @Test
+    void xbzrleOnAPageInTheStagingRun() throws IOException {
+        byte[] stream = RamStreams.start(PAGE, "pc.ram", 3L * PAGE)
+                .page(0, "pc.ram", RamStreams.pattern(PAGE, 7))
+                .page(PAGE, null, RamStreams.pattern(PAGE, 8))
+                .xbzrle(PAGE, null, new byte[] {4, 3, 1, 2, 3}) // 4 bytes unchanged, then 3 new
+                .page(2L * PAGE, null, RamStreams.pattern(PAGE, 9))
+                .xbzrle(0, null, new byte[] {(byte) 0x80, 0x02, 1, 0x7f}) // 0x100 unchanged (a varint), 1 new
+                .endRecord().finish().toByteArray();
+        Path ram = extract(stream).resolve("pc.ram");
+        byte[] page0 = RamStreams.pattern(PAGE, 7);
+        page0[0x100] = 0x7f;
+        byte[] page1 = RamStreams.pattern(PAGE, 8);
+        page1[4] = 1;
+        page1[5] = 2;
+        page1[6] = 3;
+        assertArrayEquals(page0, read(ram, 0, PAGE), "page 0: its written copy with the delta");
+        assertArrayEquals(page1, read(ram, PAGE, PAGE), "page 1: its run copy with the delta");
+        assertArrayEquals(RamStreams.pattern(PAGE, 9), read(ram, 2L * PAGE, PAGE), "page 2");
+    }
+
     // ================================================================== all or nothing
 
     @Test
@@ -197,10 +336,15 @@ final class PageExtractorTest {
         assertEquals(2L * PAGE, Files.size(out.resolve("pc.ram")));
     }
 
-    @Test
-    void failureMidStreamLeavesNothing() throws IOException {
-        // the stream's body is cut in the middle of a page of its PART record; the description
-        // after it is intact, so the blocks are created before the cut is found
+    /**
+     * The stream's body is cut in the middle of a page of its PART record; the description after
+     * it is intact, so the blocks are created before the cut is found. A file knows where its
+     * description starts and says so; a stream reads on into the description's bytes as page
+     * data and finds its end. Either way nothing is left.
+     */
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void failureMidStreamLeavesNothing(SourceKind kind) throws IOException {
         RamStreams whole = RamStreams.start(PAGE, "pc.ram", 4L * PAGE, "/rom@etc/t", PAGE)
                 .page(0, "pc.ram", RamStreams.filled(PAGE, 0x51))
                 .page(0, "/rom@etc/t", RamStreams.filled(PAGE, 0x52))
@@ -212,22 +356,34 @@ final class PageExtractorTest {
 
         Path out = scratch.resolve("out");
         List<String> created = new ArrayList<>();
-        try (MigrationReader reader = reader(stream); PageExtractor extractor = new PageExtractor(out, created::add)) {
-            assertThrows(TruncatedInputException.class, () -> MigrationConsumer.drive(reader, extractor));
+        try (MigrationReader reader = kind.open(stream); PageExtractor extractor = new PageExtractor(out, created::add)) {
+            if (!reader.isRandomAccess()) {
+                reader.setPageStore(extractor);
+            }
+            MigrationReadException e = assertThrows(MigrationReadException.class,
+                    () -> MigrationConsumer.drive(reader, extractor));
+            assertEquals(TruncatedInputException.class, e.getClass(), e.getMessage());
+            assertEquals(8311, e.eventOffset(), "the page record the cut is in");
+            assertEquals("at byte 0x2077 (8311), section 'ram' #2: expected 4096 bytes of page, found the end of "
+                    + (kind == SourceKind.STREAM ? "the input (at byte 8450)"
+                            : "the stream (the JSON VM description starts at byte 8411)"), e.getMessage());
             assertEquals(List.of("pc.ram", "/rom@etc/t"), created, "both blocks were opened before the failure");
         }
         assertEquals(List.of(), files(out), "no final-named and no .partial file after a failure");
     }
 
-    @Test
-    void failureKeepsAnEarlierOutputAsItWas() throws IOException {
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void failureKeepsAnEarlierOutputAsItWas(SourceKind kind) throws IOException {
         Path out = Files.createDirectories(scratch.resolve("out"));
         Files.write(out.resolve("pc.ram"), "an earlier extraction".getBytes(UTF_8));
         RamStreams body = RamStreams.start(PAGE, "pc.ram", 2L * PAGE).page(0, "pc.ram", RamStreams.filled(PAGE, 1));
         long cut = body.position() - 1;
         byte[] stream = spliceDescription(body.endRecord().finish().toByteArray(), cut);
-        try (MigrationReader reader = reader(stream); PageExtractor extractor = new PageExtractor(out, name -> { })) {
-            assertThrows(MigrationReadException.class, () -> MigrationConsumer.drive(reader, extractor));
+        try (MigrationReader reader = kind.open(stream); PageExtractor extractor = new PageExtractor(out, name -> { })) {
+            TruncatedInputException e = assertThrows(TruncatedInputException.class,
+                    () -> MigrationConsumer.drive(reader, extractor));
+            assertEquals(48, e.eventOffset(), e.getMessage());
         }
         assertEquals(List.of("pc.ram"), files(out));
         assertEquals("an earlier extraction", Files.readString(out.resolve("pc.ram")));
@@ -239,14 +395,41 @@ final class PageExtractorTest {
         return MigrationReader.open(stream, ReadOptions.DEFAULT);
     }
 
-    /** Extracts {@code stream} into a new folder, committed; returns the folder. */
+    /**
+     * Extracts {@code stream} from every kind of source, each into a folder of its own, committed;
+     * checks that the folders hold the same files, byte for byte, and returns the first. On a
+     * stream the extractor lends the reader its pages (XBZRLE deltas apply to what it wrote).
+     */
     private Path extract(byte[] stream) throws IOException {
-        Path out = Files.createTempDirectory(scratch, "x-");
-        try (MigrationReader reader = reader(stream); PageExtractor extractor = new PageExtractor(out, name -> { })) {
-            MigrationConsumer.drive(reader, extractor);
-            extractor.commit();
+        Path first = null;
+        for (SourceKind kind : SourceKind.values()) {
+            Path out = Files.createTempDirectory(scratch, kind + "-");
+            try (MigrationReader reader = kind.open(stream);
+                    PageExtractor extractor = new PageExtractor(out, name -> { })) {
+                if (!reader.isRandomAccess()) {
+                    reader.setPageStore(extractor);
+                }
+                MigrationConsumer.drive(reader, extractor);
+                extractor.commit();
+            }
+            if (first == null) {
+                first = out;
+            } else {
+                assertSameFiles(first, out, kind);
+            }
         }
-        return out;
+        return first;
+    }
+
+    /** The same relative paths under both roots, each file the same size and bytes. */
+    private static void assertSameFiles(Path expected, Path actual, SourceKind kind) throws IOException {
+        List<String> names = files(expected);
+        assertEquals(names, files(actual), kind + ": the files extracted");
+        for (String name : names) {
+            long mismatch = Files.mismatch(expected.resolve(name), actual.resolve(name));
+            assertEquals(-1, mismatch, () -> kind + ": " + name + " differs from the " + SourceKind.values()[0]
+                    + " source's at offset 0x" + Long.toHexString(mismatch));
+        }
     }
 
     /**
@@ -320,12 +503,5 @@ final class PageExtractorTest {
             Thread.currentThread().interrupt();
             return -1;
         }
-    }
-
-    private static Path sampleDump(String name) {
-        Path root = Path.of(System.getProperty("qevm.samples", "../src-samples")).toAbsolutePath().normalize();
-        Path dump = root.resolve(name).resolve(name + ".mig");
-        assertTrue(Files.isRegularFile(dump), "no sample " + dump + " (system property qevm.samples)");
-        return dump;
     }
 }

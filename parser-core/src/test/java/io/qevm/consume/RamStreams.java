@@ -36,6 +36,22 @@ final class RamStreams {
         return s;
     }
 
+    /**
+     * SECTION_START of "ram" again, under the same section id, with a MEM_SIZE record listing
+     * {@code blocks} (name, used_length pairs): a section started a second time.
+     */
+    RamStreams restart(Object... blocks) {
+        long total = 0;
+        for (int i = 1; i < blocks.length; i += 2) {
+            total += ((Number) blocks[i]).longValue();
+        }
+        b.sectionStart(RAM_ID, "ram", 0, 4).memSize(total);
+        for (int i = 0; i < blocks.length; i += 2) {
+            b.block((String) blocks[i], ((Number) blocks[i + 1]).longValue());
+        }
+        return this;
+    }
+
     /** RAM_SAVE_FLAG_EOS and the footer: the current record ends. */
     RamStreams endRecord() {
         b.eos().footer(RAM_ID);

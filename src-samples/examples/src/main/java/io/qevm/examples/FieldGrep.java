@@ -2,14 +2,13 @@ package io.qevm.examples;
 
 import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
+import io.qevm.ReadScope;
 import io.qevm.consume.MigrationConsumer;
 import io.qevm.consume.ReferenceFormat;
 import io.qevm.exc.MigrationReadException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -17,7 +16,7 @@ import java.util.regex.Pattern;
  * value, one line each, in stream order:
  *
  * <pre>
- * $ java -cp parser-core/target/parser-core-0.1.0-SNAPSHOT-cli.jar \
+ * $ $JAVA_HOME/bin/java -cp cli/target/qevm-cli-0.1.0-SNAPSHOT-all.jar \
  *       src-samples/examples/src/main/java/io/qevm/examples/FieldGrep.java vm.mig '^env\.eip$'
  * cpu (5) / env.eip = 0x000000000000fff0
  * </pre>
@@ -25,8 +24,11 @@ import java.util.regex.Pattern;
  * <p>A path is {@code section (id) / struct / subsection / field[index]}: the device section
  * with its section id (as {@code analyze-migration.py -d state} names it), then every struct
  * and subsection the field sits in, then the field. {@code [index]} is there for array entries.
- * The reader gives the nesting as events that pair up ({@code STRUCT_START}/{@code STRUCT_END},
- * {@code SUBSECTION}/{@code SUBSECTION_END}), so a stack of names is all the bookkeeping needed.
+ * The reader keeps that nesting itself: {@link MigrationReader#scope()} is the innermost struct,
+ * subsection or section the field is in, and {@link ReadScope#parent()} leads out to the
+ * section, so this consumer keeps no stack of its own. ({@link MigrationReader#fieldPath()} gives
+ * the same path as one string, {@code cpu/env.segs[1]/selector}; the names here are joined with
+ * {@code " / "} instead because names hold {@code /} themselves: {@code 0000:00:01.3/piix4_pm}.)
  *
  * <p>Values are printed as the reference script prints them: integers in hex padded to their
  * size ({@code 0x0000fff0}, with the decimal value after a negative signed one), other fields
@@ -36,8 +38,6 @@ public final class FieldGrep implements MigrationConsumer {
 
     private final Pattern pattern;
     private final PrintStream out;
-    /** The path to where the reader is: section, then open structs and subsections. */
-    private final List<String> path = new ArrayList<>();
     private long matches;
 
     /** Prints to {@code out} the fields whose name contains a match of {@code pattern}. */
@@ -48,34 +48,35 @@ public final class FieldGrep implements MigrationConsumer {
 
     @Override
     public void accept(MigrationEvent event, MigrationReader reader) {
-        switch (event) {
-            // A section record begins: the path restarts at the section. (Section accessors
-            // stay valid on every event up to the record's end, but we keep our own copy.)
-            case SECTION_START -> {
-                path.clear();
-                path.add(reader.sectionName() + " (" + reader.sectionId() + ")");
-            }
-            // STRUCT_START is a field too: fieldName() and fieldIndex() say which one.
-            case STRUCT_START -> path.add(nameOf(reader));
-            case SUBSECTION -> path.add(reader.subsectionName());
-            case STRUCT_END, SUBSECTION_END -> path.removeLast();
-            case FIELD -> {
-                if (pattern.matcher(reader.fieldName()).find()) {
-                    matches++;
-                    // the reference script's spelling of values: hex integers, hex bytes, true/false
-                    out.println(String.join(" / ", path) + " / " + nameOf(reader) + " = "
-                            + ReferenceFormat.fieldValue(reader));
-                }
-            }
-            case SECTION_END -> path.clear();
-            default -> {
-            }
+        // STRUCT_START, SUBSECTION and their ends need nothing from us: the reader's scopes follow them
+        if (event == MigrationEvent.FIELD && pattern.matcher(reader.fieldName()).find()) {
+            matches++;
+            // the reference script's spelling of values: hex integers, hex bytes, true/false
+            out.println(path(reader) + " / " + nameOf(reader) + " = " + ReferenceFormat.fieldValue(reader));
         }
     }
 
     /** How many fields matched so far. */
     public long matches() {
         return matches;
+    }
+
+    /**
+     * Where the current field is: its scope and the scopes around it, from the section (depth 0)
+     * in, each as {@code analyze-migration.py} names it in its output.
+     */
+    static String path(MigrationReader reader) {
+        ReadScope innermost = reader.scope();
+        String[] names = new String[innermost.depth() + 1];
+        for (ReadScope scope = innermost; scope != null; scope = scope.parent()) {
+            names[scope.depth()] = switch (scope.kind()) {
+                // section accessors stay valid on every event of the record
+                case SECTION -> scope.name() + " (" + reader.sectionId() + ")";
+                case STRUCT -> scope.index() < 0 ? scope.name() : scope.name() + "[" + scope.index() + "]";
+                case SUBSECTION -> scope.name();
+            };
+        }
+        return String.join(" / ", names);
     }
 
     /**

@@ -22,7 +22,7 @@ import java.util.TreeMap;
  * hit, in block order then offset order:
  *
  * <pre>
- * $ java -cp parser-core/target/parser-core-0.1.0-SNAPSHOT-cli.jar \
+ * $ $JAVA_HOME/bin/java -cp cli/target/qevm-cli-0.1.0-SNAPSHOT-all.jar \
  *       src-samples/examples/src/main/java/io/qevm/examples/FindBytes.java vm.mig 'some text'
  * pc.ram 0x0000000004000000
  * </pre>

@@ -3,6 +3,7 @@ package io.qevm.examples;
 import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
 import io.qevm.PageEncoding;
+import io.qevm.ReadOptions;
 import io.qevm.consume.MigrationConsumer;
 import io.qevm.exc.MigrationReadException;
 import java.io.IOException;
@@ -21,18 +22,22 @@ import java.util.Map;
  * dirtied).
  *
  * <pre>
- * java -cp parser-core/target/parser-core-0.1.0-SNAPSHOT-cli.jar \
+ * $JAVA_HOME/bin/java -cp cli/target/qevm-cli-0.1.0-SNAPSHOT-all.jar \
  *     src-samples/examples/src/main/java/io/qevm/examples/PageCensus.java vm.mig
  * </pre>
  *
  * <p>It is a {@link MigrationConsumer}: it looks at two events, {@code RAM_BLOCK} and
  * {@code RAM_PAGE}/{@code ZERO_PAGE}, and ignores the rest, so it can share one pass over the
- * file with other consumers ({@code MigrationConsumer.drive(reader, census, other)}).
+ * file with other consumers ({@code MigrationConsumer.drive(reader, census, other)}). Which
+ * pages are resends the reader tells ({@link MigrationReader#isResend()}), when it is opened with
+ * {@link ReadOptions.Feature#TRACK_RESENDS}, as {@link #of(Path)} does: a census of a reader
+ * opened without it fails on the first page with an {@link IllegalStateException}.
  *
  * <p>{@link MigrationReader#open(Path)} wants the stream's JSON description, even though RAM
  * does not need it: a dump saved with {@code suppress-vmdesc=on} is refused. (Reading its RAM
- * takes {@code MigrationReader.of(MigrationSource.mapped(file), ReadLimits.DEFAULT, false)} and
- * stopping at the first device section, which cannot be decoded without the description.)
+ * takes {@code ReadOptions.builder().disable(ReadOptions.Feature.REQUIRE_DESCRIPTION)}: the
+ * reader then ends, with EOF, at the first device section after RAM, which cannot be decoded
+ * without the description.)
  */
 public final class PageCensus implements MigrationConsumer {
 
@@ -43,8 +48,9 @@ public final class PageCensus implements MigrationConsumer {
         private final Map<PageEncoding, Long> dataPages = new EnumMap<>(PageEncoding.class);
         private long zeroPages;
         private long dataBytes;
-        /** Pages sent at least once, and at least twice, by page number (offset / page size). */
-        private final BitSet sent = new BitSet();
+        /** Distinct pages sent: the pages whose first copy was seen. */
+        private long pagesSent;
+        /** Pages sent at least twice, by page number (offset / page size). */
         private final BitSet sentAgain = new BitSet();
 
         BlockCounts(String name) {
@@ -93,16 +99,15 @@ public final class PageCensus implements MigrationConsumer {
 
         /** Distinct pages sent at least once. */
         public long pagesSent() {
-            return sent.cardinality();
+            return pagesSent;
         }
 
-        private void count(long pageNumber) {
-            // a BitSet is indexed by int: 2^31 pages of 4 KiB is 8 TiB, enough for an example
-            int page = Math.toIntExact(pageNumber);
-            if (sent.get(page)) {
-                sentAgain.set(page);
+        private void count(MigrationReader reader) {
+            if (reader.isResend()) {
+                // a BitSet is indexed by int: 2^31 pages of 4 KiB is 8 TiB, enough for an example
+                sentAgain.set(Math.toIntExact(reader.pageOffset() / reader.pageSize()));
             } else {
-                sent.set(page);
+                pagesSent++;
             }
         }
     }
@@ -122,12 +127,12 @@ public final class PageCensus implements MigrationConsumer {
                 // so a consumer that wants the bytes does not care.
                 counts.dataPages.merge(reader.pageEncoding(), 1L, Long::sum);
                 counts.dataBytes += reader.pageSize();
-                counts.count(reader.pageOffset() / reader.pageSize());
+                counts.count(reader);
             }
             case ZERO_PAGE -> {
                 BlockCounts counts = block(reader.blockName());
                 counts.zeroPages++;
-                counts.count(reader.pageOffset() / reader.pageSize());
+                counts.count(reader);
             }
             default -> {
                 // device state, commands, footers...: not our business
@@ -184,10 +189,13 @@ public final class PageCensus implements MigrationConsumer {
                 counts.dataBytes(), resent);
     }
 
+    /** The options a census needs: the reader tells a page's first copy from a resend. */
+    public static final ReadOptions OPTIONS = ReadOptions.builder().enable(ReadOptions.Feature.TRACK_RESENDS).build();
+
     /** Reads {@code file} in one pass and returns the census. */
     public static PageCensus of(Path file) throws IOException {
         PageCensus census = new PageCensus();
-        try (MigrationReader reader = MigrationReader.open(file)) {
+        try (MigrationReader reader = MigrationReader.open(file, OPTIONS)) {
             MigrationConsumer.drive(reader, census);
         }
         return census;

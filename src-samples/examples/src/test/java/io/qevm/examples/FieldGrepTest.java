@@ -3,6 +3,10 @@ package io.qevm.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qevm.MigrationEvent;
+import io.qevm.MigrationReader;
+import io.qevm.Samples;
+import io.qevm.consume.MigrationConsumer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +17,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.ObjectReadContext;
@@ -22,7 +27,7 @@ import tools.jackson.core.json.JsonFactory;
 class FieldGrepTest {
 
     private static String grep(String sample, String regex) throws IOException {
-        return Samples.printed(out -> FieldGrep.grep(Samples.dump(sample), Pattern.compile(regex), out));
+        return Printed.by(out -> FieldGrep.grep(Samples.dump(sample), Pattern.compile(regex), out));
     }
 
     @Test
@@ -79,20 +84,22 @@ class FieldGrepTest {
 
     /** Every sample with a reference state.json and a dump. */
     static Stream<String> samplesWithState() throws IOException {
-        try (Stream<Path> folders = Files.list(Samples.ROOT)) {
+        try (Stream<Path> folders = Files.list(Samples.root())) {
             return folders.map(folder -> folder.getFileName().toString())
-                    .filter(name -> hasState(name) && hasDump(name))
+                    .filter(name -> expectedState(name) != null && hasDump(name))
                     .sorted().toList().stream();
         }
     }
 
-    private static boolean hasState(String name) {
-        Path expected = Samples.ROOT.resolve(name).resolve("expected");
-        return Files.exists(expected.resolve("state.json")) || Files.exists(expected.resolve("state.json.xz"));
+    /** The sample's expected/state.json, or its .xz; null when it has neither. */
+    private static Path expectedState(String name) {
+        Path expected = Samples.root().resolve(name).resolve("expected");
+        return Stream.of("state.json", "state.json.xz").map(expected::resolve).filter(Files::exists)
+                .findFirst().orElse(null);
     }
 
     private static boolean hasDump(String name) {
-        Path folder = Samples.ROOT.resolve(name);
+        Path folder = Samples.root().resolve(name);
         return Files.exists(folder.resolve(name + ".mig")) || Files.exists(folder.resolve(name + ".mig.xz"));
     }
 
@@ -103,13 +110,40 @@ class FieldGrepTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("samplesWithState")
     void everyFieldIsTheReferenceStateFlattened(String sample) throws IOException {
-        List<String> expected = flatten(Samples.expected(sample, "state.json"));
+        List<String> expected = flatten(Samples.read(expectedState(sample)));
         assertTrue(expected.size() > 1000, "state.json of " + sample + " has " + expected.size() + " fields");
         List<String> got = grep(sample, ".").lines().toList();
         for (int i = 0; i < Math.min(expected.size(), got.size()); i++) {
             assertEquals(expected.get(i), got.get(i), sample + ": line " + (i + 1));
         }
         assertEquals(expected.size(), got.size(), sample + ": lines");
+    }
+
+    /**
+     * The reader's own spelling of where a field is, {@link MigrationReader#fieldPath()}, names
+     * the same scopes FieldGrep walks: joined with {@code /} and without the section id, it is
+     * FieldGrep's path (on every field, struct and subsection of a sample with structs, arrays of
+     * structs and subsections).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"a-pc-paused", "n-q35-devices"})
+    void fieldPathNamesTheSameScopes(String sample) throws IOException {
+        long[] checked = new long[1];
+        try (MigrationReader reader = MigrationReader.open(Samples.dump(sample))) {
+            MigrationConsumer.drive(reader, (event, r) -> {
+                if (event != MigrationEvent.FIELD) {
+                    return;
+                }
+                String section = r.sectionName() + " (" + r.sectionId() + ")";
+                String path = FieldGrep.path(r);
+                assertTrue(path.startsWith(section), path);
+                String index = r.fieldIndex() < 0 ? "" : "[" + r.fieldIndex() + "]";
+                assertEquals(r.sectionName() + path.substring(section.length()).replace(" / ", "/") + "/"
+                        + r.fieldName() + index, r.fieldPath());
+                checked[0]++;
+            });
+        }
+        assertTrue(checked[0] > 1000, "fields checked: " + checked[0]);
     }
 
     /**

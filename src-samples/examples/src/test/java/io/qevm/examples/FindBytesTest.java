@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.qevm.Samples;
 import io.qevm.examples.FindBytes.Hit;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ class FindBytesTest {
         List<Hit> hits = FindBytes.search(Samples.dump("c-pc-loader-data"),
                 "MIGRATION-CORPUS-PATTERN line 00000000".getBytes(UTF_8));
         assertEquals(List.of(new Hit("pc.ram", 0x4000000)), hits);
-        assertEquals("pc.ram 0x0000000004000000\n", Samples.printed(out -> FindBytes.print(hits, out)));
+        assertEquals("pc.ram 0x0000000004000000\n", Printed.by(out -> FindBytes.print(hits, out)));
     }
 
     /** Whatever the encoding of the pages (raw, zlib, mapped-ram), the same hits. */

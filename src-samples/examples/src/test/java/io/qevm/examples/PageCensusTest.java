@@ -1,8 +1,13 @@
 package io.qevm.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.qevm.MigrationEvent;
+import io.qevm.MigrationReader;
 import io.qevm.PageEncoding;
+import io.qevm.Samples;
+import io.qevm.consume.MigrationConsumer;
 import io.qevm.examples.PageCensus.BlockCounts;
 import java.io.IOException;
 import java.util.BitSet;
@@ -44,7 +49,7 @@ class PageCensusTest {
                 /rom@etc/table-loader           1       0           0       0        0            4096       0
                 /rom@etc/acpi/rsdp              1       0           0       0        0            4096       0
                 total                          49       0           0       0    32849          200704       0
-                """, Samples.printed(census::print));
+                """, Printed.by(census::print));
     }
 
     @Test
@@ -79,7 +84,7 @@ class PageCensusTest {
                 /rom@etc/table-loader           1       0           0       0        0            4096       0
                 /rom@etc/acpi/rsdp              1       0           0       0        0            4096       0
                 total                        1315       0           0   16295    32256        72130560     529
-                """, Samples.printed(census::print));
+                """, Printed.by(census::print));
     }
 
     @Test
@@ -108,6 +113,17 @@ class PageCensusTest {
             assertEquals(0, block.zeroPages(), name);
         });
         assertEquals(1328, census.total().dataPages());
+    }
+
+    /** A reader opened without TRACK_RESENDS cannot tell resends: the census says so on the first page. */
+    @Test
+    void needsTheReaderToTrackResends() throws IOException {
+        try (MigrationReader reader = MigrationReader.open(Samples.dump("a-pc-paused"))) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> MigrationConsumer.drive(reader, new PageCensus()));
+            assertEquals("isResend() needs the reader opened with ReadOptions.Feature.TRACK_RESENDS", e.getMessage());
+            assertEquals(MigrationEvent.ZERO_PAGE, reader.currentEvent(), "a-pc-paused's first page is a zero page");
+        }
     }
 
     /**

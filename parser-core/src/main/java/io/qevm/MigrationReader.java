@@ -67,8 +67,10 @@ import java.util.List;
  *       {@link #fieldIndex()}, {@link #fieldPath()}</td></tr>
  *   <tr><td>SUBSECTION</td><td>{@link #subsectionName()}, {@link #subsectionVersion()},
  *       {@link #fieldPath()}</td></tr>
- *   <tr><td>STRUCT_END, SUBSECTION_END, SECTION_END</td><td>the section accessors; {@link #scope()}
- *       is the scope around the one that ended</td></tr>
+ *   <tr><td>STRUCT_END, SUBSECTION_END</td><td>the section accessors; {@link #scope()} is the
+ *       scope around the one that ended</td></tr>
+ *   <tr><td>SECTION_END, FOOTER</td><td>the section accessors; {@link #scope()} is the section's
+ *       own, with the value a consumer set on it</td></tr>
  * </table>
  *
  * <p>Errors are unchecked {@link MigrationReadException}s naming the byte offset; after one, the
@@ -271,7 +273,9 @@ public final class MigrationReader implements AutoCloseable {
 
     /**
      * Where the current field, struct or subsection is: the names from the section down,
-     * joined by {@code /}, array elements with their index, e.g. {@code cpu/env.regs[3]}.
+     * joined by {@code /}, array elements with their index: {@code cpu/env.regs[3]} for element
+     * 3 of field {@code env.regs} of section {@code cpu}, {@code cpu/env[1]/regs[3]} inside a
+     * struct array {@code env}; a subsection adds its name as the stream gives it.
      */
     public String fieldPath() {
         require(Validity.PATH, "fieldPath()");

@@ -120,7 +120,8 @@ final class MemoryDump implements Closeable {
     void write(JsonGenerator generator, MigrationReader reader) {
         generator.writeStartObject();
         long pageSize = reader.ramPageSize();
-        char[] hex = new char[(int) pageSize * 3];
+        // a RAM section of no pages may leave the page size unknown: then nothing is read
+        char[] hex = new char[count == 0 ? 0 : (int) pageSize * 3];
         for (int i = 0; i < count; i++) {
             long key = keys[i];
             long address = (key & ((1L << 40) - 1)) * pageSize;

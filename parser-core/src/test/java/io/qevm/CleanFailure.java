@@ -18,9 +18,11 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What the failure tests share: the real samples (read once per JVM), the trailer split of a
- * sample (device stream / VMDESCRIPTION record), a bounded drain of a reader, and the checks that
- * make a failure "clean": one {@link MigrationReadException} subclass, a one-line message, and
- * offsets inside the file.
+ * sample (device stream / VMDESCRIPTION record), a bounded drain of a reader from any
+ * {@link SourceKind}, the checks that make a failure "clean" (one {@link MigrationReadException}
+ * subclass, a one-line message that starts with the event offset, offsets inside the file), the
+ * check that every kind of source fails alike ({@link #assertFails}), and the checks of where a
+ * failure is and which check found it ({@link #assertFailure}).
  */
 public final class CleanFailure {
 

@@ -151,6 +151,6 @@ final class PageSizeProbe {
                 }
             }
         }
-        return at;
+        return at <= end ? at : strict ? -1 : record; // as many records as it takes to tell
     }
 }

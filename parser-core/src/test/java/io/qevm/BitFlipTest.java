@@ -5,12 +5,11 @@ import static io.qevm.CleanFailure.describe;
 import static io.qevm.CleanFailure.descriptionRecordOffset;
 import static io.qevm.CleanFailure.readAll;
 import static io.qevm.CleanFailure.sample;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.qevm.exc.MigrationReadException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,10 +24,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.opentest4j.AssertionFailedError;
 
 /**
- * Real samples with 1 to 8 bytes changed, from fixed seeds, each read to its end: the reader must
- * reach EOF or throw a {@link MigrationReadException} with a one-line message, and do so within
- * {@link #PER_CASE} (a hang fails). A failure names the seed, which rebuilds the case
- * ({@link #mutate}), and the changed offsets.
+ * Real samples with 1 to 8 bytes changed, from fixed seeds, each read to its end from a heap
+ * array and from a stream ({@link SourceKind#STREAM}): the reader must reach EOF or throw a
+ * {@link MigrationReadException} with a one-line message, and do so within {@link #PER_CASE} (a
+ * hang fails). Where only device state was changed, the stream's outcome must be the heap
+ * array's. A failure names the seed, which rebuilds the case ({@link #mutate}), and the changed
+ * offsets.
  *
  * <p>Changes go where structure is: a fifth near the start (file or libvirt header,
  * CONFIGURATION, RAM block list, first RAM records), a third in the device state, a fifth in the
@@ -145,11 +146,33 @@ final class BitFlipTest {
         return flips;
     }
 
+    /**
+     * Null when a stream's outcome is the heap array's: both EOF, or the same failure (class,
+     * problem with the end of the data named alike, event offset, position). A stream finds the
+     * description only at the device state, so this holds only where the changes leave RAM and
+     * the description as they were.
+     */
+    private static String sameOutcome(MigrationReadException heap, MigrationReadException stream) {
+        if (heap == null || stream == null) {
+            return heap == stream ? null : "STREAM " + (stream == null ? "read to EOF" : stream.getMessage())
+                    + " vs HEAP " + (heap == null ? "read to EOF" : heap.getMessage());
+        }
+        boolean same = heap.getClass() == stream.getClass()
+                && SourceKind.sameForEveryKind(heap.problem()).equals(SourceKind.sameForEveryKind(stream.problem()))
+                && heap.eventOffset() == stream.eventOffset() && heap.position() == stream.position();
+        return same ? null : "STREAM " + stream.getClass().getSimpleName() + " " + stream.getMessage() + " (position "
+                + stream.position() + ") vs HEAP " + heap.getClass().getSimpleName() + " " + heap.getMessage()
+                + " (position " + heap.position() + ")";
+    }
+
     @ParameterizedTest(name = "{0}: {1} cases from seed {2}")
     @MethodSource("samples")
     void changedBytesFailCleanlyOrReadToEof(String name, int cases, long baseSeed) {
         Layout layout = Layout.of(name);
         byte[] original = layout.bytes();
+        // the control: unchanged, a stream reads the sample to its EOF too
+        assertNull(readAll(SourceKind.STREAM, original, ReadOptions.DEFAULT, CleanFailure.eventBound(original.length)),
+                name + " from a stream");
         List<String> failures = new ArrayList<>();
         int failed = 0;
         int errors = 0;
@@ -157,6 +180,8 @@ final class BitFlipTest {
             long seed = baseSeed + c;
             byte[] input = original.clone();
             List<Flip> flips = mutate(original, layout.devicesAt(), layout.descriptionAt(), seed, input);
+            boolean deviceStateOnly = flips.stream().allMatch(
+                    f -> f.offset() >= layout.devicesAt() && f.offset() < layout.descriptionAt());
             String problem;
             try {
                 MigrationReadException e = assertTimeoutPreemptively(PER_CASE, () -> readAll(input));
@@ -164,7 +189,12 @@ final class BitFlipTest {
                     errors++;
                     assertWellFormed(e, input.length);
                 }
-                problem = null;
+                MigrationReadException stream = assertTimeoutPreemptively(PER_CASE, () -> readAll(SourceKind.STREAM,
+                        input, ReadOptions.DEFAULT, CleanFailure.eventBound(input.length)));
+                if (stream != null) {
+                    assertWellFormed(stream, input.length);
+                }
+                problem = deviceStateOnly ? sameOutcome(e, stream) : null;
             } catch (AssertionFailedError timeoutOrCheck) {
                 problem = timeoutOrCheck.getMessage()
                         + (timeoutOrCheck.getCause() instanceof TimeoutException ? " (a hang?)" : "");

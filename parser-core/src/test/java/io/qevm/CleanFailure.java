@@ -12,14 +12,17 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What the failure tests share: the real samples (read once per JVM), the trailer split of a
- * sample (device stream / VMDESCRIPTION record), a bounded drain of a reader, and the checks that
- * make a failure "clean": one {@link MigrationReadException} subclass, a one-line message, and
- * offsets inside the file.
+ * sample (device stream / VMDESCRIPTION record), a bounded drain of a reader from any
+ * {@link SourceKind}, the checks that make a failure "clean" (one {@link MigrationReadException}
+ * subclass, a one-line message that starts with the event offset, offsets inside the file), the
+ * check that every kind of source fails alike ({@link #assertFails}), and the checks of where a
+ * failure is and which check found it ({@link #assertFailure}).
  */
 public final class CleanFailure {
 
@@ -91,8 +94,8 @@ public final class CleanFailure {
     }
 
     /**
-     * Opens {@code bytes} and drains them; returns the failure, or {@code null} on a clean EOF.
-     * Anything but a {@link MigrationReadException} propagates.
+     * Opens {@code bytes} on the heap and drains them; returns the failure, or {@code null} on a
+     * clean EOF. Anything but a {@link MigrationReadException} propagates.
      */
     public static MigrationReadException readAll(byte[] bytes) {
         return readAll(bytes, eventBound(bytes.length));
@@ -100,7 +103,12 @@ public final class CleanFailure {
 
     /** As {@link #readAll(byte[])}, with another bound on the events. */
     public static MigrationReadException readAll(byte[] bytes, long maxEvents) {
-        try (MigrationReader reader = reader(bytes)) {
+        return readAll(SourceKind.HEAP, bytes, ReadOptions.DEFAULT, maxEvents);
+    }
+
+    /** As {@link #readAll(byte[])}, from {@code kind} of source, with {@code options}. */
+    public static MigrationReadException readAll(SourceKind kind, byte[] bytes, ReadOptions options, long maxEvents) {
+        try (MigrationReader reader = kind.open(bytes, options)) {
             drain(reader, maxEvents);
             return null;
         } catch (MigrationReadException e) {
@@ -109,8 +117,8 @@ public final class CleanFailure {
     }
 
     /**
-     * Checks what every reader failure must hold: a message of one line that names the byte
-     * offset, and offsets inside the input.
+     * Checks what every reader failure must hold: a message of one line that starts with the
+     * event offset, and offsets inside the input.
      */
     public static void assertWellFormed(MigrationReadException e, long inputSize) {
         String message = e.getMessage();
@@ -118,7 +126,8 @@ public final class CleanFailure {
         assertFalse(message.isBlank(), "message is blank");
         assertFalse(message.contains("\n") || message.contains("\r"),
                 () -> "message of more than one line: " + message);
-        assertTrue(message.startsWith("at byte "), () -> "message does not start with the offset: " + message);
+        assertTrue(message.startsWith("at byte 0x" + Long.toHexString(e.eventOffset()) + " (" + e.eventOffset() + ")"),
+                () -> "message does not start with the event offset: " + message);
         assertTrue(e.eventOffset() >= 0 && e.eventOffset() <= inputSize,
                 () -> "eventOffset " + e.eventOffset() + " outside the " + inputSize + "-byte input: " + message);
         assertTrue(e.position() >= 0 && e.position() <= inputSize,
@@ -126,22 +135,117 @@ public final class CleanFailure {
     }
 
     /**
-     * Reads {@code bytes} to the end and asserts it fails with exactly {@code expected} (not a
-     * subclass), cleanly; returns the exception.
+     * Reads {@code bytes} to the end from every {@link SourceKind} and asserts each fails the
+     * same way: exactly {@code expected} (not a subclass), cleanly, with the same problem (the
+     * words for the end of the data made the same, {@link SourceKind#sameForEveryKind}), event
+     * offset, position, section and event. Returns the heap array's failure.
      */
     public static <T extends MigrationReadException> T assertFails(Class<T> expected, byte[] bytes) {
+        return assertFails(expected, bytes, ReadOptions.DEFAULT);
+    }
+
+    /** As {@link #assertFails(Class, byte[])}, the reader opened with {@code options}. */
+    public static <T extends MigrationReadException> T assertFails(Class<T> expected, byte[] bytes,
+                                                                   ReadOptions options) {
+        return assertFails(expected, bytes, options, eventBound(bytes.length));
+    }
+
+    /** As {@link #assertFails(Class, byte[], ReadOptions)}, with another bound on the events. */
+    public static <T extends MigrationReadException> T assertFails(Class<T> expected, byte[] bytes,
+                                                                   ReadOptions options, long maxEvents) {
+        Map<SourceKind, MigrationReadException> failures = new EnumMap<>(SourceKind.class);
+        for (SourceKind kind : SourceKind.values()) {
+            failures.put(kind, failClean(expected, kind, bytes, options, maxEvents));
+        }
+        T heap = expected.cast(failures.get(SourceKind.HEAP));
+        for (SourceKind kind : SourceKind.values()) {
+            assertSameFailure(heap, failures.get(kind), kind);
+        }
+        return heap;
+    }
+
+    /**
+     * The failures of a file (mapped and heap, which must agree as {@link #assertFails} checks)
+     * and of a stream, where the stream's legitimately differs: it finds the JSON description only
+     * when it reaches the device state.
+     */
+    public record Apart<T extends MigrationReadException>(T file, MigrationReadException stream) {
+    }
+
+    /**
+     * Reads {@code bytes} from every kind: a mapped file and a heap array must fail alike with
+     * exactly {@code expected}; the stream must fail cleanly, its failure left to the caller.
+     */
+    public static <T extends MigrationReadException> Apart<T> assertFailsApart(Class<T> expected, byte[] bytes) {
+        return assertFailsApart(expected, bytes, ReadOptions.DEFAULT);
+    }
+
+    public static <T extends MigrationReadException> Apart<T> assertFailsApart(Class<T> expected, byte[] bytes,
+                                                                               ReadOptions options) {
+        Map<SourceKind, MigrationReadException> failures = new EnumMap<>(SourceKind.class);
+        for (SourceKind kind : SourceKind.values()) {
+            failures.put(kind, failClean(kind == SourceKind.STREAM ? MigrationReadException.class : expected,
+                    kind, bytes, options, eventBound(bytes.length)));
+        }
+        T heap = expected.cast(failures.get(SourceKind.HEAP));
+        assertSameFailure(heap, failures.get(SourceKind.MAPPED), SourceKind.MAPPED);
+        return new Apart<>(heap, failures.get(SourceKind.STREAM));
+    }
+
+    /**
+     * Asserts where {@code e} was found and which check found it: the event offset, the cursor's
+     * position, and the problem text exactly (built with the check's own {@code Messages} template).
+     */
+    public static void assertFailure(MigrationReadException e, long eventOffset, long position, String problem) {
+        assertEquals(problem, e.problem(), () -> "problem of: " + e.getMessage());
+        assertEquals(eventOffset, e.eventOffset(), () -> "eventOffset of: " + e.getMessage());
+        assertEquals(position, e.position(), () -> "position of: " + e.getMessage());
+    }
+
+    /** As {@link #assertFailure}, where the position is not what the test is about. */
+    public static void assertFailure(MigrationReadException e, long eventOffset, String problem) {
+        assertEquals(problem, e.problem(), () -> "problem of: " + e.getMessage());
+        assertEquals(eventOffset, e.eventOffset(), () -> "eventOffset of: " + e.getMessage());
+    }
+
+    /** As {@link #assertFailure}, where the problem carries details of a library (Jackson): its start. */
+    public static void assertFailureStartsWith(MigrationReadException e, long eventOffset, String problemStart) {
+        assertTrue(e.problem().startsWith(problemStart),
+                () -> "expected a problem starting '" + problemStart + "', got: " + e.getMessage());
+        assertEquals(eventOffset, e.eventOffset(), () -> "eventOffset of: " + e.getMessage());
+    }
+
+    /** Reads {@code bytes} from {@code kind}: it must fail with exactly {@code expected}, cleanly. */
+    private static MigrationReadException failClean(Class<? extends MigrationReadException> expected,
+                                                    SourceKind kind, byte[] bytes, ReadOptions options,
+                                                    long maxEvents) {
         MigrationReadException e;
         try {
-            e = readAll(bytes);
+            e = readAll(kind, bytes, options, maxEvents);
         } catch (RuntimeException | Error other) {
-            throw new AssertionError("expected " + expected.getSimpleName() + ", got " + describe(other), other);
+            throw new AssertionError(kind + ": expected " + expected.getSimpleName() + ", got " + describe(other),
+                    other);
         }
         if (e == null) {
-            fail("expected " + expected.getSimpleName() + ", but the stream was read to its EOF");
+            fail(kind + ": expected " + expected.getSimpleName() + ", but the stream was read to its EOF");
         }
-        assertEquals(expected, e.getClass(), () -> "exception class; message: " + e.getMessage());
+        if (expected != MigrationReadException.class) {
+            assertEquals(expected, e.getClass(), () -> kind + ": exception class; message: " + e.getMessage());
+        }
         assertWellFormed(e, bytes.length);
-        return expected.cast(e);
+        return e;
+    }
+
+    /** {@code other}, from {@code kind}, is the same failure as {@code heap}. */
+    private static void assertSameFailure(MigrationReadException heap, MigrationReadException other, SourceKind kind) {
+        String context = kind + " differs from HEAP: " + other.getMessage() + " vs " + heap.getMessage();
+        assertEquals(heap.getClass(), other.getClass(), context);
+        assertEquals(SourceKind.sameForEveryKind(heap.problem()), SourceKind.sameForEveryKind(other.problem()), context);
+        assertEquals(heap.eventOffset(), other.eventOffset(), context);
+        assertEquals(heap.position(), other.position(), context);
+        assertEquals(heap.sectionName(), other.sectionName(), context);
+        assertEquals(heap.sectionId(), other.sectionId(), context);
+        assertEquals(heap.event(), other.event(), context);
     }
 
     /** The exception's class, message and top stack frames, on one line each, for failure messages. */

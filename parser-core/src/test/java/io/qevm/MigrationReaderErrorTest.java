@@ -3,9 +3,7 @@ package io.qevm;
 import static io.qevm.StreamBuilder.filled;
 import static io.qevm.StreamBuilder.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrowsExactly;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qevm.StreamBuilder.Json;
@@ -14,7 +12,7 @@ import io.qevm.exc.MalformedStreamException;
 import io.qevm.exc.MigrationReadException;
 import io.qevm.exc.MissingDescriptionException;
 import io.qevm.exc.TruncatedInputException;
-import java.io.IOException;
+import io.qevm.internal.Messages;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -26,7 +24,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Bad input gives the documented exception class, exactly, with the byte offset of the record,
  * field or page at fault ({@code eventOffset()}), the cursor ({@code position()}; for a
- * truncation, where the data ends) and a one-line message that starts with that offset.
+ * truncation, where the data ends) and a one-line message that starts with that offset; from
+ * every {@link SourceKind} alike ({@link CleanFailure#assertFails}). RAM streams give their page
+ * size in CONFIGURATION, as QEMU does, so that a stream, which finds the description only at the
+ * device state, reads them as a file does; where a stream must differ, the test says how.
  */
 final class MigrationReaderErrorTest {
 
@@ -39,27 +40,13 @@ final class MigrationReaderErrorTest {
         return (requireDescription ? options : options.disable(ReadOptions.Feature.REQUIRE_DESCRIPTION)).build();
     }
 
-    /** Reads every event; the exception thrown by the reader (also at construction) escapes. */
-    static void drain(byte[] bytes, ReadLimits limits, boolean requireDescription) {
-        try (MigrationReader reader = MigrationReader.open(bytes, options(limits, requireDescription))) {
-            for (int i = 0; i < 100_000 && reader.next() != MigrationEvent.EOF; i++) {
-                // the events themselves are MigrationReaderTest's business
-            }
-        }
-    }
-
     static <T extends MigrationReadException> T fails(Class<T> type, byte[] bytes) {
         return fails(type, bytes, ReadLimits.DEFAULT, true);
     }
 
     static <T extends MigrationReadException> T fails(Class<T> type, byte[] bytes, ReadLimits limits,
                                                       boolean requireDescription) {
-        T e = assertThrowsExactly(type, () -> drain(bytes, limits, requireDescription));
-        String message = e.getMessage();
-        assertFalse(message.contains("\n"), "one line: " + message);
-        assertTrue(message.startsWith("at byte 0x" + Long.toHexString(e.eventOffset()) + " (" + e.eventOffset() + ")"),
-                message);
-        return e;
+        return CleanFailure.assertFails(type, bytes, options(limits, requireDescription));
     }
 
     /** Asserts where the failure is: the event's offset and the cursor's. */
@@ -87,9 +74,46 @@ final class MigrationReaderErrorTest {
         return bytes;
     }
 
+    /**
+     * The file header and a CONFIGURATION whose target-page-bits give the page size (4 KiB) before
+     * RAM, as QEMU sends it: a stream, which finds the JSON description (and its page_size) only
+     * at the device state, then reads RAM as a file does.
+     */
+    static StreamBuilder configured() {
+        return stream().configuration("pc").targetPageBits(12);
+    }
+
+    /**
+     * The device stream cut at {@code cut}, inside a record before the device state (RAM,
+     * CONFIGURATION, COMMAND, the iterative sections). A file, the description after the cut,
+     * stops at the cut: the device stream ends where the description starts. A stream finds the
+     * description only when it reaches the device state, so it reads on into the description's
+     * bytes (and fails as they make it); cut plainly, it stops at the end of the input, at the
+     * same record, with the same problem but for the words that name the end. Returns the file's
+     * failure.
+     */
+    static TruncatedInputException cutBeforeDeviceState(StreamBuilder b, long cut, String json) {
+        CleanFailure.Apart<TruncatedInputException> failed = CleanFailure.assertFailsApart(TruncatedInputException.class,
+                cutBeforeDescription(b, cut, json));
+        TruncatedInputException file = failed.file();
+        assertEquals(cut, file.position(), "a truncation's position is where the data ends: " + file.getMessage());
+        String fileEnd = Messages.endOfRegion(Messages.DESCRIPTION_REGION, cut);
+        assertTrue(file.problem().endsWith(fileEnd), file.getMessage());
+        byte[] plain = b.cut(cut);
+        MigrationReadException stream = CleanFailure.readAll(SourceKind.STREAM, plain, ReadOptions.DEFAULT, 100_000);
+        assertEquals(TruncatedInputException.class, stream == null ? null : stream.getClass(),
+                () -> "cut plainly, from a stream: " + stream);
+        CleanFailure.assertWellFormed(stream, plain.length);
+        assertAt(stream, file.eventOffset(), cut);
+        assertEquals(file.problem().replace(fileEnd, Messages.endOfSource("input", cut)), stream.problem());
+        assertEquals(file.sectionName(), stream.sectionName());
+        assertEquals(file.event(), stream.event());
+        return file;
+    }
+
     /** A RAM START with one block of {@code length} bytes, EOS and footer, then a PART header. */
     static StreamBuilder ramPart(long length) {
-        return stream().sectionStart(1, "ram", 0, 4).memSize(length).block("pc.ram", length).eos().footer(1)
+        return configured().sectionStart(1, "ram", 0, 4).memSize(length).block("pc.ram", length).eos().footer(1)
                 .sectionPart(1);
     }
 
@@ -203,12 +227,24 @@ final class MigrationReaderErrorTest {
             assertAt(fails(TruncatedInputException.class, bytes), 0, 40);
         }
 
+        /**
+         * A file knows its size and refuses the header's data_len (at byte 20); a stream skips
+         * towards the QEMU stream and finds the end of the input, at the header's start.
+         */
         @Test
         void libvirtXmlPastTheEnd() {
-            byte[] whole = StreamBuilder.libvirt("<domain>" + "x".repeat(200) + "</domain>").toByteArray();
+            String xml = "<domain>" + "x".repeat(200) + "</domain>";
+            byte[] whole = StreamBuilder.libvirt(xml).toByteArray();
             byte[] bytes = Arrays.copyOf(whole, 150);
-            TruncatedInputException e = fails(TruncatedInputException.class, bytes);
-            assertAt(e, 20, 150);
+            CleanFailure.Apart<TruncatedInputException> failed = CleanFailure.assertFailsApart(
+                    TruncatedInputException.class, bytes);
+            assertAt(failed.file(), 20, 150);
+            assertEquals(Messages.libvirtDataBeyondEnd(xml.length(), 150), failed.file().problem());
+            assertEquals(TruncatedInputException.class, failed.stream().getClass());
+            assertAt(failed.stream(), 0, 150);
+            // read so far: the magic and four u32s of the header
+            assertEquals(Messages.truncated("libvirt header and XML", 92 + xml.length() - 32,
+                    Messages.endOfSource("input", 150)), failed.stream().problem());
         }
 
         /**
@@ -336,7 +372,9 @@ final class MigrationReaderErrorTest {
         void ramWithoutPagesNeedsNoPageSize() {
             byte[] bytes = stream().sectionStart(1, "ram", 0, 4).memSize(PAGE).block("pc.ram", PAGE).eos().footer(1)
                     .eof().description("{\"devices\": []}").toByteArray();
-            drain(bytes, ReadLimits.DEFAULT, true);
+            for (SourceKind kind : SourceKind.values()) {
+                assertNull(CleanFailure.readAll(kind, bytes, ReadOptions.DEFAULT, 1000), kind.toString());
+            }
         }
 
         @Test
@@ -548,11 +586,11 @@ final class MigrationReaderErrorTest {
 
         @Test
         void mappedRamHeaderOfAnotherVersionOrPageSize() {
-            StreamBuilder b = stream().configuration("pc").capabilities("mapped-ram")
+            StreamBuilder b = configured().capabilities("mapped-ram")
                     .sectionStart(1, "ram", 0, 4).memSize(PAGE).block("pc.ram", PAGE);
             long headerAt = b.position();
             long bitmap = headerAt + 28;
-            byte[] version2 = stream().configuration("pc").capabilities("mapped-ram")
+            byte[] version2 = configured().capabilities("mapped-ram")
                     .sectionStart(1, "ram", 0, 4).memSize(PAGE).block("pc.ram", PAGE)
                     .u32(2).u64(PAGE).u64(bitmap).u64(bitmap + 8).u64le(1).bytes(filled(PAGE, 1))
                     .eos().footer(1).eof().description(desc()).toByteArray();
@@ -564,15 +602,26 @@ final class MigrationReaderErrorTest {
 
         @Test
         void mappedRamPagesBeyondTheFile() {
-            StreamBuilder b = stream().configuration("pc").capabilities("mapped-ram")
+            StreamBuilder b = configured().capabilities("mapped-ram")
                     .sectionStart(1, "ram", 0, 4).memSize(0x100000).block("pc.ram", 0x100000);
             long headerAt = b.position();
             byte[] bytes = b.mappedRamHeader(PAGE, headerAt + 28, 0x100000).eos().footer(1).eof().description(desc())
                     .toByteArray();
-            TruncatedInputException e = fails(TruncatedInputException.class, bytes);
+            CleanFailure.Apart<TruncatedInputException> failed = CleanFailure.assertFailsApart(
+                    TruncatedInputException.class, bytes);
+            TruncatedInputException e = failed.file();
             assertEquals(headerAt, e.eventOffset());
             assertEquals(bytes.length, e.position(), "a truncation's position is where the data ends");
             assertMentions(e, "pc.ram", "0x100000");
+            // a stream does not know its size: it reads the bitmap, skips towards the pages and
+            // finds the end of the input, at the block's entry (the RAM_BLOCK event)
+            MigrationReadException stream = failed.stream();
+            assertEquals(TruncatedInputException.class, stream.getClass());
+            long entry = headerAt - 1 - 6 - 8;
+            assertAt(stream, entry, bytes.length);
+            long bitmapEnd = headerAt + 28 + 0x100000 / PAGE / 8; // one bit a page
+            assertEquals(Messages.truncated("the space before the mapped-ram pages", 0x100000 - bitmapEnd,
+                    Messages.endOfSource("input", bytes.length)), stream.problem());
         }
 
         @Test
@@ -718,7 +767,7 @@ final class MigrationReaderErrorTest {
             long at = b.position();
             b.page(0x1000, "pc.ram", filled(PAGE, 1));
             long cut = at + 8 + 7 + 100;
-            TruncatedInputException e = fails(TruncatedInputException.class, cutBeforeDescription(b, cut, desc()));
+            TruncatedInputException e = cutBeforeDeviceState(b, cut, desc());
             assertAt(e, at, cut);
             assertEquals("ram", e.sectionName());
             assertEquals(1, e.sectionId());
@@ -737,13 +786,32 @@ final class MigrationReaderErrorTest {
             assertMentions(e, "end of the file", String.valueOf(cut));
         }
 
+        /**
+         * No page size before RAM (no target-page-bits, no description read yet): the reader
+         * tells it from the records. Cut inside the third page, the data ends inside a record
+         * whatever the size: the size whose records read furthest (4 KiB) is taken, so that the
+         * truncation is found in the third page, not in the first read as a page of 64 KiB.
+         */
+        @Test
+        void insideARamPageWhenNothingGivesThePageSize() {
+            StreamBuilder b = stream().sectionStart(1, "ram", 0, 4).memSize(0x10000).block("pc.ram", 0x10000).eos()
+                    .footer(1).sectionPart(1).page(0, "pc.ram", StreamBuilder.pattern(PAGE, 1))
+                    .page(0x1000, null, StreamBuilder.pattern(PAGE, 2));
+            long third = b.position();
+            b.page(0x2000, null, StreamBuilder.pattern(PAGE, 3));
+            long cut = third + 8 + 100;
+            TruncatedInputException e = fails(TruncatedInputException.class, b.cut(cut), ReadLimits.DEFAULT, false);
+            assertAt(e, third, cut);
+            assertEquals(Messages.truncated("page", PAGE, Messages.endOfSource("file", cut)), e.problem());
+        }
+
         @Test
         void insideABlockListEntry() {
             StreamBuilder b = stream().sectionStart(1, "ram", 0, 4).memSize(0x3000).block("a", 0x1000);
             long at = b.position();
             b.block("pc.bios", 0x2000).eos().footer(1);
             long cut = at + 1 + 7 + 3; // in the used_length
-            TruncatedInputException e = fails(TruncatedInputException.class, cutBeforeDescription(b, cut, desc()));
+            TruncatedInputException e = cutBeforeDeviceState(b, cut, desc());
             assertAt(e, at, cut);
         }
 
@@ -778,7 +846,7 @@ final class MigrationReaderErrorTest {
             long at = b.position();
             b.ping(7);
             long cut = at + 5 + 2;
-            TruncatedInputException e = fails(TruncatedInputException.class, cutBeforeDescription(b, cut, desc()));
+            TruncatedInputException e = cutBeforeDeviceState(b, cut, desc());
             assertAt(e, at, cut);
         }
 
@@ -798,7 +866,7 @@ final class MigrationReaderErrorTest {
             long at = b.position();
             b.configuration("pc-i440fx-7.2").capabilities("x-ignore-shared");
             long cut = at + 5 + 13 + 1 + 1 + 26 + 4 + 4 + 1 + 5; // in the capability name
-            TruncatedInputException e = fails(TruncatedInputException.class, cutBeforeDescription(b, cut, desc()));
+            TruncatedInputException e = cutBeforeDeviceState(b, cut, desc());
             assertAt(e, at, cut);
         }
 
@@ -807,12 +875,11 @@ final class MigrationReaderErrorTest {
             StreamBuilder b = ramPart(0x4000);
             long at = b.position();
             b.xbzrlePage(0, "pc.ram", new byte[] {0, 3, 1, 2, 3});
-            TruncatedInputException e = fails(TruncatedInputException.class,
-                    cutBeforeDescription(b, at + 8 + 7 + 3 + 2, desc()));
+            TruncatedInputException e = cutBeforeDeviceState(b, at + 8 + 7 + 3 + 2, desc());
             assertAt(e, at, at + 8 + 7 + 3 + 2);
             StreamBuilder c = ramPart(0x4000);
             c.compressedPage(0, "pc.ram", new byte[50]);
-            e = fails(TruncatedInputException.class, cutBeforeDescription(c, at + 8 + 7 + 4 + 10, desc()));
+            e = cutBeforeDeviceState(c, at + 8 + 7 + 4 + 10, desc());
             assertAt(e, at, at + 8 + 7 + 4 + 10);
         }
 
@@ -822,7 +889,7 @@ final class MigrationReaderErrorTest {
             long at = b.position();
             b.sectionPart(12).u32(0).u32(5).u16(2).u16(0).bytes(new byte[32]).zeros(8).footer(12);
             long cut = at + 5 + 4 + 8 + 20;
-            TruncatedInputException e = fails(TruncatedInputException.class, cutBeforeDescription(b, cut, desc()));
+            TruncatedInputException e = cutBeforeDeviceState(b, cut, desc());
             assertAt(e, at, cut);
             assertEquals("spapr/htab", e.sectionName());
         }
@@ -834,7 +901,7 @@ final class MigrationReaderErrorTest {
             b.sectionPart(3).u64(0x1000 | StreamBuilder.STATTR_FLAG_MORE).u64(100).bytes(new byte[100]).u64(1)
                     .footer(3);
             long cut = at + 5 + 16 + 50;
-            TruncatedInputException e = fails(TruncatedInputException.class, cutBeforeDescription(b, cut, desc()));
+            TruncatedInputException e = cutBeforeDeviceState(b, cut, desc());
             assertAt(e, at, cut);
         }
 
@@ -845,8 +912,7 @@ final class MigrationReaderErrorTest {
             b.zeroPage(0, "pc.ram", 0);
             long at = b.position();
             b.page(0x1000, null, filled(PAGE, 1));
-            TruncatedInputException e = fails(TruncatedInputException.class,
-                    cutBeforeDescription(b, at + 8 + 10, desc()));
+            TruncatedInputException e = cutBeforeDeviceState(b, at + 8 + 10, desc());
             assertEquals("RAM_PAGE", e.event(), e.getMessage());
         }
 
@@ -857,7 +923,7 @@ final class MigrationReaderErrorTest {
             long at = b.position();
             b.page(0x1000, "pc.ram", filled(PAGE, 1));
             long cut = at + 20;
-            TruncatedInputException e = fails(TruncatedInputException.class, cutBeforeDescription(b, cut, desc()));
+            TruncatedInputException e = cutBeforeDeviceState(b, cut, desc());
             assertMentions(e, "starts at byte " + cut);
         }
     }

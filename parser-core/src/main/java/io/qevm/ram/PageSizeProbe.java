@@ -43,40 +43,65 @@ final class PageSizeProbe {
         long wanted = LOOK_AHEAD - (in.position() - recordStart);
         long available = in.lookAhead(wanted);
         long end = in.position() + available;
-        // strictly first: where the data itself ends (not the look ahead), a record must end too;
-        // then leniently, so that a stream cut short fails as truncated, not as of no page size
-        for (boolean strict : new boolean[] {available < wanted, false}) {
+        // strictly first: where the data itself ends (not the look ahead), a record must end too
+        if (available < wanted) {
             for (int bits = MAX_PAGE_BITS; bits >= MIN_PAGE_BITS; bits--) {
-                if (readsAll(in, recordStart, end, strict, 1L << bits, blocks, last, maxCompressedBytes)) {
+                if (reach(in, recordStart, end, true, 1L << bits, blocks, last, maxCompressedBytes) >= 0) {
                     return 1L << bits;
                 }
+            }
+            // the data ends inside a record (a stream cut short): the size whose records read
+            // furthest before it, so that the truncation is found in the record the data ends in,
+            // not in the first record read with pages too large for it
+            long best = -1;
+            long furthest = -1;
+            for (int bits = MAX_PAGE_BITS; bits >= MIN_PAGE_BITS; bits--) {
+                long reached = reach(in, recordStart, end, false, 1L << bits, blocks, last, maxCompressedBytes);
+                if (reached > furthest) {
+                    furthest = reached;
+                    best = 1L << bits;
+                }
+            }
+            return best;
+        }
+        // leniently, the look ahead ending anywhere in a record
+        for (int bits = MAX_PAGE_BITS; bits >= MIN_PAGE_BITS; bits--) {
+            if (reach(in, recordStart, end, false, 1L << bits, blocks, last, maxCompressedBytes) >= 0) {
+                return 1L << bits;
             }
         }
         return -1;
     }
 
     /**
-     * Whether the records from {@code at} read as pages of {@code pageSize}; {@code strict}: the
-     * data ends at {@code end}, so a record must not run past it.
+     * How far the records from {@code at} read as pages of {@code pageSize}: the start of the
+     * record where reading stopped (one that runs past {@code end}, or {@code end}), or -1 when
+     * they do not read as such pages; {@code strict}: the data ends at {@code end}, so a record
+     * must not run past it (-1 if one does).
      */
-    private static boolean readsAll(ByteCursor in, long at, long end, boolean strict, long pageSize,
-                                    BlockTable blocks, Block last, int maxCompressedBytes) {
+    private static long reach(ByteCursor in, long at, long end, boolean strict, long pageSize,
+                              BlockTable blocks, Block last, int maxCompressedBytes) {
         Block block = last;
+        long record = at;
         for (int records = 0; records < MAX_RECORDS; records++) {
-            if (at + 8 > end) {
-                return !strict || at == end; // all read that there is to read
+            if (at > end) {
+                return strict ? -1 : record; // the last record's page ran past the end
             }
+            if (at + 8 > end) {
+                return !strict || at == end ? at : -1; // all read that there is to read
+            }
+            record = at;
             long header = in.getBe64(at);
             long flags = header & (pageSize - 1);
             long address = header & -pageSize;
             int kind = (int) flags & ~CONTINUE;
             if ((flags & ~FLAG_BITS) != 0) {
-                return false; // bits between the flags and the page: not a flag, and not aligned
+                return -1; // bits between the flags and the page: not a flag, and not aligned
             }
             at += 8;
             switch (kind) {
                 case EOS, MEM_SIZE -> {
-                    return true; // the part ends (or a new block list starts): nothing more to check
+                    return at; // the part ends (or a new block list starts): nothing more to check
                 }
                 case MULTIFD_FLUSH -> {
                     continue;
@@ -84,48 +109,48 @@ final class PageSizeProbe {
                 case ZeroPageDecoder.FLAG, RawPageDecoder.FLAG, XbzrlePageDecoder.FLAG, ZlibPageDecoder.FLAG -> {
                 }
                 default -> {
-                    return false;
+                    return -1;
                 }
             }
             if ((flags & CONTINUE) == 0) {
                 if (at + 1 > end) {
-                    return !strict;
+                    return strict ? -1 : record;
                 }
                 int length = in.getByte(at) & 0xff;
                 if (at + 1 + length > end) {
-                    return !strict;
+                    return strict ? -1 : record;
                 }
                 block = blocks.find(in, at + 1, length);
                 at += 1 + length;
             }
             if (block == null || address > block.length - pageSize) {
-                return false;
+                return -1;
             }
             switch (kind) {
                 case ZeroPageDecoder.FLAG -> at += 1;
                 case RawPageDecoder.FLAG -> at += pageSize;  // past the end: the next turn tells
                 case XbzrlePageDecoder.FLAG -> {
                     if (at + 3 > end) {
-                        return !strict;
+                        return strict ? -1 : record;
                     }
                     int length = in.getBe16(at + 1);
                     if (in.getByte(at) != 1 || length > pageSize) {
-                        return false;
+                        return -1;
                     }
                     at += 3 + length;
                 }
                 default -> {
                     if (at + 4 > end) {
-                        return !strict;
+                        return strict ? -1 : record;
                     }
                     long length = in.getBe32(at);
                     if (length > maxCompressedBytes) {
-                        return false;
+                        return -1;
                     }
                     at += 4 + length;
                 }
             }
         }
-        return true;
+        return at <= end ? at : strict ? -1 : record; // as many records as it takes to tell
     }
 }

@@ -159,6 +159,25 @@ public final class RecordScanner {
         findDescription(at.eventOffset);
     }
 
+    /**
+     * On a stream, the record at the event offset was read (its type, or a section header)
+     * before the description was found: when the device stream turns out to end inside it, reads
+     * it again within that end, so that it fails where and as it does on a file (truncated),
+     * not as the description's bytes read as a record would make it fail.
+     */
+    private void failIfPastTheDeviceStream() {
+        if (in.position() <= in.limit()) {
+            return;
+        }
+        in.rewindTo(at.eventOffset);
+        in.u8();
+        in.be32();
+        in.shortString("name");
+        in.be32();
+        in.be32();
+        throw new IllegalStateException("the record at " + at.eventOffset + " was read again past " + in.limit());
+    }
+
     // ------------------------------------------------------------------ records
 
     /** The next event; EOF again once the stream is done. */
@@ -229,7 +248,13 @@ public final class RecordScanner {
                 command.read(ram);
                 return MigrationEvent.COMMAND;
             }
-            case Bootstrap.QEMU_VM_VMDESCRIPTION -> throw at.malformed(Messages.descriptionBeforeEof());
+            case Bootstrap.QEMU_VM_VMDESCRIPTION -> {
+                if (!descriptionKnown) {
+                    holdRestOfStream(); // on a stream: is it the description, the device stream cut short?
+                    failIfPastTheDeviceStream();
+                }
+                throw at.malformed(Messages.descriptionBeforeEof());
+            }
             default -> throw at.malformed(Messages.unknownRecord(type));
         }
     }
@@ -281,6 +306,7 @@ public final class RecordScanner {
         }
         if (!descriptionKnown) {
             holdRestOfStream();
+            failIfPastTheDeviceStream();
         }
         if (description == null) {
             if (ram.complete()) {

@@ -104,8 +104,9 @@ public final class ReadOptions {
 
         /**
          * The target page size to read RAM with when the stream gives none before its pages
-         * (no JSON description and no target-page-bits): a power of two from 512 to 1 MiB.
-         * Without it the reader tells the size from the RAM records themselves.
+         * (no JSON description and no target-page-bits), a power of two from 512 to 1 MiB: taken
+         * if the RAM records read as pages of that size. Without it, or when they do not, the
+         * reader tells the size from the records themselves; the description checks it later.
          *
          * @throws IllegalArgumentException if it is not such a power of two
          */

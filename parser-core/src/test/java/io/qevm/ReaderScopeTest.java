@@ -248,7 +248,7 @@ final class ReaderScopeTest {
             expect(reader, MigrationEvent.FOOTER);
             assertEquals(ReadScope.Kind.SECTION, reader.scope().kind());
             assertEquals("cpu", reader.scope().name());
-            assertNull(reader.scope().currentValue(), "the footer opens the section's scope afresh");
+            assertEquals("cpu object", reader.scope().currentValue(), "the footer is in the record's own scope");
         }
         try (MigrationReader reader = kind.open(two)) {
             expect(reader, MigrationEvent.SECTION_START);

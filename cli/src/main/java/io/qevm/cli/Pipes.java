@@ -12,6 +12,7 @@ import java.lang.invoke.MethodHandle;
  * that does nothing else; parser-bench/RESULTS.md). Best effort: on anything but a pipe, or where
  * the system refuses, nothing changes.
  */
+@SuppressWarnings("restricted") // fcntl through the FFM linker: the jar enables native access
 final class Pipes {
 
     /** fcntl(2) F_SETPIPE_SZ: F_LINUX_SPECIFIC_BASE (1024) + 7. */

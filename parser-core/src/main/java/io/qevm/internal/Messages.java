@@ -74,8 +74,10 @@ public final class Messages {
 
     /** {@code theEnd} from {@link #endOfSource} or {@link #endOfRegion}. */
     public static String truncated(String what, long length, String theEnd) {
-        return "expected " + (length >= 0 ? length + " bytes of " : "") + what + ", found " + theEnd
-                + (length < 0 ? " (the length read is negative)" : "");
+        // "a byte" says its length itself; everything else is named with its length
+        String expected = length == 1 && what.equals("a byte") ? what
+                : (length >= 0 ? length + " bytes of " : "") + what;
+        return "expected " + expected + ", found " + theEnd + (length < 0 ? " (the length read is negative)" : "");
     }
 
     /** The end of the data itself: {@code kind} is "file" or "input". */
@@ -201,7 +203,7 @@ public final class Messages {
 
     public static String blockListOverrun(String name, long length, long remaining) {
         return "RAM block '" + name + "' has " + Long.toUnsignedString(length) + " bytes, more than the "
-                + remaining + " left of the MEM_SIZE total";
+                + Long.toUnsignedString(remaining) + " left of the MEM_SIZE total";
     }
 
     public static String badXbzrleEncoding(int encoding) {

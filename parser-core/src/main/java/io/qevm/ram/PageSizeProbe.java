@@ -14,8 +14,8 @@ import io.qevm.io.ByteCursor;
  * compressed pages within a page. A page of data read with a wrong size puts the next record in
  * the middle of data; an address of an odd page rules out every larger size. Of the sizes that
  * read everything, the largest is the page size: smaller ones survive only records that do not
- * depend on it (zero pages at addresses they divide). The description, when it comes, checks it.
- * Not part of the API.
+ * depend on it (zero pages at addresses they divide), so where the records hold only such pages
+ * 4 KiB is taken when it reads. The description, when it comes, checks it. Not part of the API.
  */
 final class PageSizeProbe {
 
@@ -30,6 +30,8 @@ final class PageSizeProbe {
     private static final int EOS = 0x010;
     private static final int MEM_SIZE = 0x004;
     private static final int MULTIFD_FLUSH = 0x200;
+    /** The target page size of x86, ppc64, s390x, riscv and most ARM machines. */
+    private static final long COMMON_PAGE_SIZE = 4096;
 
     private PageSizeProbe() {
     }
@@ -37,18 +39,20 @@ final class PageSizeProbe {
     /**
      * The page size that reads the records from {@code recordStart} (a page record's header,
      * in the cursor's window) on, or -1 when none does; {@code last} is the block of the page
-     * record before it, for CONTINUE.
+     * record before it, for CONTINUE. {@code given} (or -1): a size the user gave, taken when it
+     * reads the records as well as any, as a dump's own page size would be.
      */
-    static long probe(ByteCursor in, long recordStart, BlockTable blocks, Block last, int maxCompressedBytes) {
+    static long probe(ByteCursor in, long recordStart, BlockTable blocks, Block last, int maxCompressedBytes,
+                      long given) {
+        Reading reading = new Reading(in, recordStart, blocks, last, maxCompressedBytes);
         long wanted = LOOK_AHEAD - (in.position() - recordStart);
         long available = in.lookAhead(wanted);
-        long end = in.position() + available;
+        reading.end = in.position() + available;
         // strictly first: where the data itself ends (not the look ahead), a record must end too
         if (available < wanted) {
-            for (int bits = MAX_PAGE_BITS; bits >= MIN_PAGE_BITS; bits--) {
-                if (reach(in, recordStart, end, true, 1L << bits, blocks, last, maxCompressedBytes) >= 0) {
-                    return 1L << bits;
-                }
+            long size = largestThatReads(reading, true, given);
+            if (size > 0) {
+                return size;
             }
             // the data ends inside a record (a stream cut short): the size whose records read
             // furthest before it, so that the truncation is found in the record the data ends in,
@@ -56,7 +60,7 @@ final class PageSizeProbe {
             long best = -1;
             long furthest = -1;
             for (int bits = MAX_PAGE_BITS; bits >= MIN_PAGE_BITS; bits--) {
-                long reached = reach(in, recordStart, end, false, 1L << bits, blocks, last, maxCompressedBytes);
+                long reached = reading.reach(false, 1L << bits);
                 if (reached > furthest) {
                     furthest = reached;
                     best = 1L << bits;
@@ -65,12 +69,54 @@ final class PageSizeProbe {
             return best;
         }
         // leniently, the look ahead ending anywhere in a record
+        return largestThatReads(reading, false, given);
+    }
+
+    /**
+     * The size given when the records do not contradict it (read as its pages up to where the
+     * data ends, if cut); else the largest size whose records read, but where they hold no page
+     * whose length is the page size (only zero pages, whose addresses every smaller size divides
+     * too), 4 KiB (nearly every machine's) when that reads as well.
+     */
+    private static long largestThatReads(Reading reading, boolean strict, long given) {
+        if (given > 0 && reading.reach(false, given) >= 0) {
+            return given;
+        }
         for (int bits = MAX_PAGE_BITS; bits >= MIN_PAGE_BITS; bits--) {
-            if (reach(in, recordStart, end, false, 1L << bits, blocks, last, maxCompressedBytes) >= 0) {
-                return 1L << bits;
+            long size = 1L << bits;
+            if (reading.reach(strict, size) >= 0) {
+                if (!reading.sizedPages && size > COMMON_PAGE_SIZE && reading.reach(strict, COMMON_PAGE_SIZE) >= 0) {
+                    return COMMON_PAGE_SIZE;
+                }
+                return size;
             }
         }
         return -1;
+    }
+
+    /** The records ahead, read as pages of one size after another. */
+    private static final class Reading {
+        final ByteCursor in;
+        final long start;
+        final BlockTable blocks;
+        final Block last;
+        final int maxCompressedBytes;
+        long end;
+        /** Whether the last {@link #reach} read a page whose length is the page size (a data page). */
+        boolean sizedPages;
+
+        Reading(ByteCursor in, long start, BlockTable blocks, Block last, int maxCompressedBytes) {
+            this.in = in;
+            this.start = start;
+            this.blocks = blocks;
+            this.last = last;
+            this.maxCompressedBytes = maxCompressedBytes;
+        }
+
+        long reach(boolean strict, long pageSize) {
+            sizedPages = false;
+            return PageSizeProbe.reach(this, in, start, end, strict, pageSize, blocks, last, maxCompressedBytes);
+        }
     }
 
     /**
@@ -79,7 +125,7 @@ final class PageSizeProbe {
      * they do not read as such pages; {@code strict}: the data ends at {@code end}, so a record
      * must not run past it (-1 if one does).
      */
-    private static long reach(ByteCursor in, long at, long end, boolean strict, long pageSize,
+    private static long reach(Reading reading, ByteCursor in, long at, long end, boolean strict, long pageSize,
                               BlockTable blocks, Block last, int maxCompressedBytes) {
         Block block = last;
         long record = at;
@@ -128,7 +174,10 @@ final class PageSizeProbe {
             }
             switch (kind) {
                 case ZeroPageDecoder.FLAG -> at += 1;
-                case RawPageDecoder.FLAG -> at += pageSize;  // past the end: the next turn tells
+                case RawPageDecoder.FLAG -> {
+                    at += pageSize; // past the end: the next turn tells
+                    reading.sizedPages = true;
+                }
                 case XbzrlePageDecoder.FLAG -> {
                     if (at + 3 > end) {
                         return strict ? -1 : record;

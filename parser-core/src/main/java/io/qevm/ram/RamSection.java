@@ -55,7 +55,7 @@ public final class RamSection {
     private final MappedRamDecoder mapped;
 
     private long pageSize = -1;
-    /** The size to read pages with when nothing before them gave one (ReadOptions.pageSize), or -1: probed. */
+    /** The size the user gave for a stream that gives none (ReadOptions.pageSize), or -1. */
     private long givenPageSize = -1;
     private long flagMask = FLAG_BITS;
     private boolean ignoreShared;
@@ -107,9 +107,10 @@ public final class RamSection {
     }
 
     /**
-     * The page size to take, instead of telling it from the records, when the first page record
-     * comes and nothing in the stream has given one (the description, target-page-bits,
-     * POSTCOPY_ADVISE, a MappedRamHeader): what the stream says wins over what the user guessed.
+     * The page size to take when the first page record comes and nothing in the stream has given
+     * one (the description, target-page-bits, POSTCOPY_ADVISE, a MappedRamHeader), if the records
+     * read as pages of that size: what the stream says wins over what the user guessed, and so do
+     * records that read only with another size (as a file's description would).
      */
     public void setGivenPageSize(long size) {
         if (!validPageSize(size)) {
@@ -276,8 +277,8 @@ public final class RamSection {
 
     private void learnPageSize() {
         long recordStart = at.eventOffset;
-        long learnt = givenPageSize > 0 ? givenPageSize
-                : PageSizeProbe.probe(in, recordStart, blocks, lastPageBlock, limits.maxCompressedPageBytes());
+        long learnt = PageSizeProbe.probe(in, recordStart, blocks, lastPageBlock, limits.maxCompressedPageBytes(),
+                givenPageSize);
         if (learnt < 0) {
             throw at.malformed(Messages.noPageSize());
         }

@@ -207,8 +207,10 @@ public final class RecordScanner {
         at.startEvent(null);
         at.leaveSection();
         section = null;
-        fields.closeAll();
         int type = in.u8();
+        if (type != QEMU_VM_SECTION_FOOTER) {
+            fields.closeAll(); // a footer belongs to the record before it: its scope stays open
+        }
         switch (type) {
             case QEMU_VM_EOF -> {
                 return eof();
@@ -235,7 +237,9 @@ public final class RecordScanner {
                     throw at.malformed(Messages.footerMismatch(id, lastSectionId));
                 }
                 section = footed;
-                fields.openSection(footed.name, null);
+                if (fields.scope() == null) {
+                    fields.openSection(footed.name, null); // another record came between
+                }
                 return MigrationEvent.FOOTER;
             }
             case QEMU_VM_CONFIGURATION -> {

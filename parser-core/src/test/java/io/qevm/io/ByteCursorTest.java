@@ -176,8 +176,8 @@ final class ByteCursorTest {
         assertEquals(0x0203, in.be16());
         assertEquals(3, in.position());
         truncated("expected 2 bytes of a 16-bit value, found " + end, 3, 1, in::be16);
-        truncated("expected 1 bytes of a byte, found " + end, 3, 1, in::u8);
-        truncated("expected 1 bytes of a byte, found " + end, 3, 1, in::peekU8);
+        truncated("expected a byte, found " + end, 3, 1, in::u8);
+        truncated("expected a byte, found " + end, 3, 1, in::peekU8);
         truncated("expected 5 bytes of block name, found " + end, 3, 1, () -> in.take(5, "block name"));
         assertEquals(3, in.take(0, "nothing"), "nothing is there to take at the end");
     }
@@ -186,7 +186,7 @@ final class ByteCursorTest {
     @EnumSource(Kind.class)
     void emptySource(Kind kind) {
         ByteCursor in = cursor(kind, new byte[0]);
-        truncated("expected 1 bytes of a byte, found the end of the " + kind.end() + " (at byte 0)", 0, 0, in::u8);
+        truncated("expected a byte, found the end of the " + kind.end() + " (at byte 0)", 0, 0, in::u8);
         assertEquals(0, in.lookAhead(16));
     }
 
@@ -226,7 +226,7 @@ final class ByteCursorTest {
         assertEquals(41, in.position(), "the skip that failed starts over from where it started");
         in.skip(23, "the rest");
         assertEquals(64, in.position());
-        truncated("expected 1 bytes of a byte, found the end of the " + kind.end() + " (at byte 64)", 64, 0, in::u8);
+        truncated("expected a byte, found the end of the " + kind.end() + " (at byte 64)", 64, 0, in::u8);
     }
 
     /** A skip past the buffered window reads through it (a stream) or just moves (a file); the bytes after are right. */
@@ -243,7 +243,7 @@ final class ByteCursorTest {
         assertEquals(big.getLong((int) target), in.be64());
         in.skip(84, "near the end");
         assertEquals(big.getLong(size - 8), in.be64());
-        truncated("expected 1 bytes of a byte, found the end of the " + kind.end() + " (at byte " + size + ")", size, 0,
+        truncated("expected a byte, found the end of the " + kind.end() + " (at byte " + size + ")", size, 0,
                 in::u8);
     }
 
@@ -435,7 +435,7 @@ final class ByteCursorTest {
         in.pushLimit(6, "command payload");
         assertEquals(6, in.limit());
         in.be32();
-        truncated("expected 1 bytes of a byte, found the end of the command payload (at byte 6)", 6, 2, in::u8);
+        truncated("expected a byte, found the end of the command payload (at byte 6)", 6, 2, in::u8);
         truncated("expected 8 bytes of a 64-bit value, found the end of the command payload (at byte 6)", 6, 2,
                 in::peekBe64);
         truncated("expected 3 bytes of gap, found the end of the command payload (at byte 6)", 6, 2,
@@ -478,14 +478,14 @@ final class ByteCursorTest {
         in.pushLimit(12, "outer");
         in.pushLimit(8, "inner");
         in.be64();
-        truncated("expected 1 bytes of a byte, found the end of the inner (at byte 8)", 8, 0, in::u8);
+        truncated("expected a byte, found the end of the inner (at byte 8)", 8, 0, in::u8);
         in.popLimit();
         assertEquals(12, in.limit());
         in.be32();
-        truncated("expected 1 bytes of a byte, found the end of the outer (at byte 12)", 12, 0, in::u8);
+        truncated("expected a byte, found the end of the outer (at byte 12)", 12, 0, in::u8);
         in.popLimit();
         in.be32();
-        truncated("expected 1 bytes of a byte, found the end of the " + kind.end() + " (at byte 16)", 16, 0, in::u8);
+        truncated("expected a byte, found the end of the " + kind.end() + " (at byte 16)", 16, 0, in::u8);
     }
 
     /** A region that claims more than its container holds is truncated input: the container ends first. */
@@ -502,7 +502,7 @@ final class ByteCursorTest {
         in.pushLimit(8, "inner"); // exactly the container's end is allowed
         in.be32();
         in.be16();
-        truncated("expected 1 bytes of a byte, found the end of the inner (at byte 8)", 8, 0, in::u8);
+        truncated("expected a byte, found the end of the inner (at byte 8)", 8, 0, in::u8);
     }
 
     @Test
@@ -544,7 +544,7 @@ final class ByteCursorTest {
         assertEquals(Integer.toUnsignedLong(big.getInt(100)), in.be32(), "from the mark on");
         in.skipTo(9996, "to near the end");
         assertEquals(Integer.toUnsignedLong(big.getInt(9996)), in.be32());
-        truncated("expected 1 bytes of a byte, found the end of the input (at byte 10000)", 10_000, 0, in::u8);
+        truncated("expected a byte, found the end of the input (at byte 10000)", 10_000, 0, in::u8);
         truncated("expected 5 bytes of gap, found the end of the input (at byte 10000)", 10_000, 0,
                 () -> in.skip(5, "gap"));
     }

@@ -45,15 +45,20 @@ final class PageSizeProbeTest {
 
     /** Probes {@code records} (the first one's header read, as the RAM section has it), on a heap and on a stream. */
     private long probe(byte[] records, Block last) {
-        long onHeap = probeOn(records, last, false);
-        assertEquals(onHeap, probeOn(records, last, true), "a stream tells the same");
+        return probe(records, last, -1);
+    }
+
+    /** As {@link #probe(byte[], Block)}, with a size the user gave (or -1). */
+    private long probe(byte[] records, Block last, long given) {
+        long onHeap = probeOn(records, last, false, given);
+        assertEquals(onHeap, probeOn(records, last, true, given), "a stream tells the same");
         return onHeap;
     }
 
-    private long probeOn(byte[] records, Block last, boolean stream) {
+    private long probeOn(byte[] records, Block last, boolean stream, long given) {
         RamTesting.Cursor c = RamTesting.cursor(records, stream).startRecord(null);
         c.in().be64();
-        long size = PageSizeProbe.probe(c.in(), 0, blocks, last, MAX_COMPRESSED);
+        long size = PageSizeProbe.probe(c.in(), 0, blocks, last, MAX_COMPRESSED, given);
         assertEquals(8, c.in().position(), "the probe reads ahead without moving");
         return size;
     }
@@ -97,15 +102,33 @@ final class PageSizeProbeTest {
         assertEquals(1024, probe(b.eos().toByteArray(), null));
     }
 
-    /** Zero pages do not depend on the size: the largest that divides their addresses reads them. */
+    /**
+     * Zero pages do not depend on the size: an address of an odd page rules out larger sizes;
+     * where nothing tells the sizes apart, 4 KiB (nearly every machine's), or the size given.
+     */
     @Test
     void zeroPagesOnly() {
         blocks(1 << 20);
         byte[] odd = records().zeroPage(0, "pc.ram", 0).zeroPage(5L * 4096, null, 0).zeroPage(8L * 4096, null, 0)
                 .eos().toByteArray();
         assertEquals(4096, probe(odd, null), "4 KiB page 5 rules out 8 KiB and up");
+        byte[] oddKib = records().zeroPage(0, "pc.ram", 0).zeroPage(5L * 1024, null, 0).eos().toByteArray();
+        assertEquals(1024, probe(oddKib, null), "1 KiB page 5 rules out 2 KiB and up, 4 KiB too");
         byte[] aligned = records().zeroPage(0, "pc.ram", 0).zeroPage(3L << 16, null, 0).eos().toByteArray();
-        assertEquals(65536, probe(aligned, null), "nothing tells the pages apart: the largest");
+        assertEquals(4096, probe(aligned, null), "nothing tells the pages apart: 4 KiB, which reads them");
+        assertEquals(1024, probe(aligned, null, 1024), "nothing tells them apart: the size given");
+        assertEquals(4096, probe(odd, null, 8192), "a size given that page 5 rules out: not taken");
+    }
+
+    /** A size given is taken when the records read as its pages, and not when they do not. */
+    @Test
+    void aSizeGiven() {
+        blocks(1 << 20);
+        byte[] pages = records().page(0, "pc.ram", new byte[4096]).page(4096, null, new byte[4096]).eos()
+                .toByteArray();
+        assertEquals(4096, probe(pages, null, 4096));
+        assertEquals(4096, probe(pages, null, 8192), "8 KiB pages do not read 4 KiB ones: the records tell");
+        assertEquals(4096, probe(pages, null, 1024), "nor do 1 KiB ones");
     }
 
     @Test

@@ -41,7 +41,7 @@ final class ZeroPageDecoderTest {
         c.in().be64();
         TruncatedInputException e = assertThrows(TruncatedInputException.class,
                 () -> new ZeroPageDecoder().read(c.in(), RamTesting.page(PAGE, 4 * PAGE)));
-        assertEquals("expected 1 bytes of a byte, found " + RamTesting.end(stream, 8), e.problem());
+        assertEquals("expected a byte, found " + RamTesting.end(stream, 8), e.problem());
         assertEquals(0, e.eventOffset());
         assertEquals(8, e.position());
         assertEquals("ZERO_PAGE", e.event());

@@ -155,7 +155,7 @@ public final class MigrationReader implements AutoCloseable {
 
     /** Byte offset (from the start of the source) where the current event starts. */
     public long eventOffset() {
-        return scanner.location().eventOffset;
+        return scanner.location().eventOffset();
     }
 
     /** Byte offset of the cursor: where the next event will start. */
@@ -248,7 +248,13 @@ public final class MigrationReader implements AutoCloseable {
      * @throws UncheckedIOException   if the source cannot be read
      */
     public MigrationEvent next() {
-        return event = scanner.next();
+        // RAM records come by the million: straight to the RAM section while one is read, and
+        // the event stored only when it changes
+        MigrationEvent next = ram.active() ? ram.next() : scanner.next();
+        if (next != event) {
+            event = next;
+        }
+        return next;
     }
 
     /**

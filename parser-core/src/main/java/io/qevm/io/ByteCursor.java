@@ -40,7 +40,7 @@ public final class ByteCursor {
     private final ByteSource source;
     private final ErrorSite site;
     /** Holds stream offsets [base, windowEnd). */
-    private MemorySegment window = MemorySegment.ofArray(new byte[0]);
+    private MemorySegment window;
     private long base;
     private long windowEnd;
     /** The lower of {@link #windowEnd} and {@link #limit}: reads stop here. */
@@ -63,9 +63,9 @@ public final class ByteCursor {
         this.site = site;
         this.pos = position;
         this.mark = position;
-        this.base = position;
-        this.windowEnd = position;
-        this.end = position;
+        this.releasedUpTo = position;
+        // an empty window of the source's own kind: the reads see one segment class only
+        refill(position);
     }
 
     public ByteSource source() {
@@ -80,6 +80,11 @@ public final class ByteCursor {
     /** Marks the start of an event: views of bytes from here on stay valid until the next mark. */
     public void mark() {
         mark = pos;
+    }
+
+    /** Where the last {@link #mark()} was. */
+    public long markPosition() {
+        return mark;
     }
 
     // ------------------------------------------------------------------ relative reads
@@ -271,8 +276,13 @@ public final class ByteCursor {
         return new String(slice(offset, length).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
     }
 
+    /** Whether [offset, offset + length) lies in the window. */
+    public boolean inWindow(long offset, long length) {
+        return offset >= base && length >= 0 && offset + length <= windowEnd;
+    }
+
     private void checkInWindow(long offset, long length) {
-        if (offset < base || length < 0 || offset + length > windowEnd) {
+        if (!inWindow(offset, length)) {
             throw new IllegalStateException("bytes " + offset + "+" + length + " are not in the window ["
                     + base + ", " + windowEnd + ")");
         }

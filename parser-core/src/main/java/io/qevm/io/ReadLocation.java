@@ -11,10 +11,34 @@ import io.qevm.exc.ReadContext;
 public final class ReadLocation implements ErrorSite {
 
     private ByteCursor cursor;
-    /** Where the record, field or page being read starts. */
-    public long eventOffset;
+    /** Where the record, field or page being read starts (see {@link #eventOffset()}). */
+    private long eventOffset;
     /** What is being read, for messages; null between events. */
     public MigrationEvent reading;
+    /**
+     * While set, says what is being read instead of {@link #reading}: a part that reads millions
+     * of small records (the RAM section) tells it from its state when an exception asks, rather
+     * than storing it for every record.
+     */
+    public EventSource readingFrom;
+
+    /** Tells what is being read, and where it starts, when asked. */
+    public interface EventSource {
+        MigrationEvent reading();
+
+        /** Where the event being read starts, given the offset last set ({@link #eventAt}). */
+        long eventOffset(long set);
+    }
+
+    /** Where the record, field or page being read starts. */
+    public long eventOffset() {
+        return readingFrom != null ? readingFrom.eventOffset(eventOffset) : eventOffset;
+    }
+
+    /** Sets where the event being read starts, without marking the cursor. */
+    public void eventAt(long offset) {
+        eventOffset = offset;
+    }
     /** The section being read, or null. */
     public String sectionName;
     public long sectionId = -1;
@@ -43,11 +67,12 @@ public final class ReadLocation implements ErrorSite {
 
     @Override
     public ReadContext at(long position) {
-        return new ReadContext(eventOffset, position, sectionName, sectionId, reading == null ? null : reading.name());
+        MigrationEvent event = readingFrom != null ? readingFrom.reading() : reading;
+        return new ReadContext(eventOffset(), position, sectionName, sectionId, event == null ? null : event.name());
     }
 
     @Override
     public ReadContext get() {
-        return at(cursor == null ? eventOffset : cursor.position());
+        return at(cursor == null ? eventOffset() : cursor.position());
     }
 }

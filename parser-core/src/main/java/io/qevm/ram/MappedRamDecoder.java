@@ -62,7 +62,7 @@ final class MappedRamDecoder {
         }
         long size = in.source().size();
         if (size >= 0 && (bitmapOffset > size - bitmapBytes || pagesAt > size - entry.length)) {
-            at.eventOffset = headerAt; // the header that points outside
+            at.eventAt(headerAt); // the header that points outside
             throw new TruncatedInputException(Messages.mappedRamOutsideFile(entry.name, bitmapOffset, pagesAt, size),
                     at.at(size));
         }

@@ -7,10 +7,12 @@ import java.lang.foreign.MemorySegment;
 /** The page record being read: what the decoders fill in and the reader hands out. */
 final class RamPage {
 
+    /** The block of the current page, or of the current RAM_BLOCK entry. */
     Block block;
     /** Offset of the page within its block. */
     long address;
     int size;
+    /** How the page travelled; null for a zero page (a fill). */
     PageEncoding encoding;
     /** The page's bytes at {@link #dataIndex}; null while an XBZRLE delta waits to be applied. */
     MemorySegment data;

@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * <p>Adding an encoding: a decoder with its FLAG, a field here, one line in {@link #nextRecord}.
  * Not part of the API.
  */
-public final class RamSection {
+public final class RamSection implements ReadLocation.EventSource {
 
     // migration/ram.c RAM_SAVE_FLAG_*; the page encodings' flags are on their decoders
     private static final int FLAG_MEM_SIZE = 0x004;
@@ -63,11 +63,11 @@ public final class RamSection {
     private long postcopyPageSizes = -1;
 
     private Mode mode = Mode.RECORDS;
+    /** Whether a record of the section is being read: from {@link #enter} to its EOS. */
+    private boolean active;
     private RecordType recordType;
     private boolean complete;
     private long blockListRemaining;
-    /** The block of the current RAM_BLOCK, RAM_PAGE or ZERO_PAGE. */
-    private Block block;
     private Block lastPageBlock;
     /** Earlier copies of pages for XBZRLE: a consumer's store, or an index made on demand. */
     private PageHistory history;
@@ -166,45 +166,84 @@ public final class RamSection {
     public void enter(RecordType type) {
         recordType = type;
         mode = Mode.RECORDS;
+        active = true;
+        at.readingFrom = this;
+    }
+
+    /**
+     * Where the current record starts: in the record loop, the cursor's mark, set at each record
+     * (one store a record, not two); elsewhere the offset set.
+     */
+    @Override
+    public long eventOffset(long set) {
+        return mode == Mode.RECORDS ? in.markPosition() : set;
+    }
+
+    /**
+     * What the current record is, for an exception: told from the record's header in the
+     * window (still there: the cursor keeps from the record's start) rather than stored for each
+     * of millions of records. Null while the header itself is being read.
+     */
+    @Override
+    public MigrationEvent reading() {
+        return switch (mode) {
+            case BLOCK_LIST -> MigrationEvent.RAM_BLOCK;
+            case MAPPED_PAGES -> MigrationEvent.RAM_PAGE;
+            case RECORDS -> {
+                if (in.position() - at.eventOffset() < 8 || !in.inWindow(at.eventOffset(), 8)) {
+                    yield null;
+                }
+                int kind = (int) (in.getBe64(at.eventOffset()) & flagMask) & ~FLAG_CONTINUE;
+                yield kind == ZeroPageDecoder.FLAG ? MigrationEvent.ZERO_PAGE
+                        : kind == RawPageDecoder.FLAG || kind == XbzrlePageDecoder.FLAG || kind == ZlibPageDecoder.FLAG
+                        ? MigrationEvent.RAM_PAGE : null;
+            }
+        };
+    }
+
+    /** Whether a record of the section is being read: {@link #next()} gives its events up to SECTION_END. */
+    public boolean active() {
+        return active;
     }
 
     /** The next RAM_BLOCK, RAM_PAGE or ZERO_PAGE, or SECTION_END at the record's EOS. */
     public MigrationEvent next() {
-        return switch (mode) {
-            case RECORDS -> nextRecord();
-            case BLOCK_LIST -> nextBlock();
-            case MAPPED_PAGES -> nextMappedPage();
-        };
+        return mode == Mode.RECORDS ? nextRecord() : mode == Mode.BLOCK_LIST ? nextBlock() : nextMappedPage();
     }
 
+    /**
+     * The table from RAM_SAVE_FLAG to what reads the record: each page encoding's decoder, one
+     * line each, and the records that carry no page. The JIT compiles it as a method of its own
+     * (it is too big to inline), called once a record: inlined into a caller's loop with all it
+     * calls, it measured slower and changed from run to run (parser-bench/RESULTS.md).
+     */
     private MigrationEvent nextRecord() {
         while (true) {
-            at.startEvent(null);
+            in.mark(); // the record's start: the event's offset (eventOffset below)
             long header = in.be64();
             int flags = (int) (header & flagMask);
             long address = header & ~flagMask;
             switch (flags & ~FLAG_CONTINUE) {
                 case ZeroPageDecoder.FLAG -> {
-                    if (pageOf(MigrationEvent.ZERO_PAGE, flags, address)) {
+                    if (pageOf(flags, address)) {
                         zero.read(in, page);
-                        page.encoding = null;
                         return passed(MigrationEvent.ZERO_PAGE);
                     }
                 }
                 case RawPageDecoder.FLAG -> {
-                    if (pageOf(MigrationEvent.RAM_PAGE, flags, address)) {
+                    if (pageOf(flags, address)) {
                         raw.read(in, page);
                         return passed(MigrationEvent.RAM_PAGE);
                     }
                 }
                 case XbzrlePageDecoder.FLAG -> {
-                    if (pageOf(MigrationEvent.RAM_PAGE, flags, address)) {
+                    if (pageOf(flags, address)) {
                         xbzrle.read(in, page);
                         return passed(MigrationEvent.RAM_PAGE);
                     }
                 }
                 case ZlibPageDecoder.FLAG -> {
-                    if (pageOf(MigrationEvent.RAM_PAGE, flags, address)) {
+                    if (pageOf(flags, address)) {
                         zlib.read(in, page);
                         return passed(MigrationEvent.RAM_PAGE);
                     }
@@ -218,6 +257,10 @@ public final class RamSection {
                 }
                 case FLAG_EOS -> {
                     complete |= recordType == RecordType.END;
+                    active = false;
+                    at.eventAt(in.markPosition());
+                    at.readingFrom = null;
+                    at.reading = null;
                     return MigrationEvent.SECTION_END;
                 }
                 case FLAG_MULTIFD_FLUSH -> {
@@ -234,8 +277,7 @@ public final class RamSection {
      * checks the address; false when the page size had to be learnt first, the cursor then back
      * at the record's start.
      */
-    private boolean pageOf(MigrationEvent event, int flags, long address) {
-        at.reading = event;
+    private boolean pageOf(int flags, long address) {
         if (pageSize < 0) {
             learnPageSize();
             return false;
@@ -252,8 +294,9 @@ public final class RamSection {
         if (address < 0 || address > named.length - pageSize) {
             throw at.malformed(Messages.pageOutsideBlock(address, named.name, named.length));
         }
-        block = named;
-        page.block = named;
+        if (page.block != named) {
+            page.block = named; // most records CONTINUE with the block before: no store
+        }
         page.address = address;
         return true;
     }
@@ -263,6 +306,13 @@ public final class RamSection {
      * itself (an index) is told of it.
      */
     private MigrationEvent passed(MigrationEvent event) {
+        if (sent != null || history != null) {
+            observe();
+        }
+        return event;
+    }
+
+    private void observe() {
         if (sent != null) {
             resend = sent.mark(page.block.number, page.number());
         }
@@ -272,11 +322,10 @@ public final class RamSection {
             }
             history.record(page);
         }
-        return event;
     }
 
     private void learnPageSize() {
-        long recordStart = at.eventOffset;
+        long recordStart = at.eventOffset();
         long learnt = PageSizeProbe.probe(in, recordStart, blocks, lastPageBlock, limits.maxCompressedPageBytes(),
                 givenPageSize);
         if (learnt < 0) {
@@ -318,7 +367,7 @@ public final class RamSection {
         if (ignoreShared) {
             entry.mrAddr = in.be64();
         }
-        block = entry;
+        page.block = entry;
         if (mappedRam) {
             if (pageSize < 0 && in.lookAhead(12) == 12 && validPageSize(in.getBe64(in.position() + 4))) {
                 setPageSize(in.getBe64(in.position() + 4)); // the MappedRamHeader's page_size
@@ -343,7 +392,6 @@ public final class RamSection {
     /** The next page of a mapped-ram block whose bitmap bit is set; then the block list goes on. */
     private MigrationEvent nextMappedPage() {
         if (mapped.nextPage(in, page)) {
-            block = page.block;
             return passed(MigrationEvent.RAM_PAGE);
         }
         mode = Mode.BLOCK_LIST;
@@ -354,7 +402,7 @@ public final class RamSection {
 
     /** The block of the current RAM_BLOCK, RAM_PAGE or ZERO_PAGE. */
     public Block block() {
-        return block;
+        return page.block;
     }
 
     public long pageAddress() {
@@ -404,7 +452,7 @@ public final class RamSection {
         }
         PageIndex index = new PageIndex(in.source(), page.size, limits, at);
         long size = pageSize;
-        replay.replay(at.eventOffset, other -> {
+        replay.replay(at.eventOffset(), other -> {
             other.setPageSize(size);
             other.history = index;
         });

@@ -13,5 +13,6 @@ final class ZeroPageDecoder {
 
     void read(ByteCursor in, RamPage page) {
         page.fill = in.u8();
+        page.encoding = null; // no bytes: a fill
     }
 }

@@ -91,7 +91,7 @@ final class ConfigurationRecord {
     }
 
     private void readDescribed(Description.Struct described, VmStateDecoder fields) {
-        long start = at.eventOffset;
+        long start = at.eventOffset();
         fields.openSection("configuration", described);
         String subsection = null;
         for (MigrationEvent e = fields.next(); e != MigrationEvent.SECTION_END; e = fields.next()) {
@@ -112,7 +112,7 @@ final class ConfigurationRecord {
             }
         }
         fields.closeAll();
-        at.eventOffset = start;
+        at.eventAt(start);
         at.reading = MigrationEvent.CONFIGURATION;
     }
 }

@@ -156,7 +156,7 @@ public final class RecordScanner {
         if (!in.holdToEnd(limits.maxHeldStreamBytes())) {
             throw new LimitExceededException(Messages.heldTooLong(limits.maxHeldStreamBytes()), at.get());
         }
-        findDescription(at.eventOffset);
+        findDescription(at.eventOffset());
     }
 
     /**
@@ -169,26 +169,38 @@ public final class RecordScanner {
         if (in.position() <= in.limit()) {
             return;
         }
-        in.rewindTo(at.eventOffset);
+        in.rewindTo(at.eventOffset());
         in.u8();
         in.be32();
         in.shortString("name");
         in.be32();
         in.be32();
-        throw new IllegalStateException("the record at " + at.eventOffset + " was read again past " + in.limit());
+        throw new IllegalStateException("the record at " + at.eventOffset() + " was read again past " + in.limit());
     }
 
     // ------------------------------------------------------------------ records
 
     /** The next event; EOF again once the stream is done. */
     public MigrationEvent next() {
+        // the RAM section's records come by the million: the path to them stays small enough to
+        // be inlined into the caller's loop
+        if (ram.active()) {
+            return ram.next();
+        }
+        return nextOutsideRam();
+    }
+
+    private MigrationEvent nextOutsideRam() {
         return switch (mode) {
-            case RAM -> endsBody(ram.next());
+            case RAM -> {
+                mode = Mode.TOP; // the RAM section's record ended (ram.active() no longer)
+                yield nextRecord();
+            }
             case FIELDS -> endsBody(fields.next());
             case TOP -> nextRecord();
             case BODY_DONE -> {
                 mode = Mode.TOP;
-                at.eventOffset = in.position();
+                at.eventAt(in.position());
                 at.reading = null;
                 yield MigrationEvent.SECTION_END;
             }
@@ -282,7 +294,7 @@ public final class RecordScanner {
         long version = in.be32();
         Section started = newSection(id, name, instanceId, version);
         if (started == null) {
-            deviceStateSkippedAt = at.eventOffset;
+            deviceStateSkippedAt = at.eventOffset();
             mode = Mode.DONE;
             return MigrationEvent.EOF;
         }
@@ -317,7 +329,7 @@ public final class RecordScanner {
                 return null; // RAM-only reading: device state from here on cannot be decoded
             }
             throw new MissingDescriptionException(Messages.deviceWithoutDescription(name, instanceId),
-                    new ReadContext(at.eventOffset, in.position(), name, id, MigrationEvent.SECTION_START.name()));
+                    new ReadContext(at.eventOffset(), in.position(), name, id, MigrationEvent.SECTION_START.name()));
         }
         Description.Device device = description.device(name, instanceId);
         if (device == null) {

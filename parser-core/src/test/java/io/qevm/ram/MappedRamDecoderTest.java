@@ -65,7 +65,7 @@ final class MappedRamDecoderTest {
             assertEquals(block, page.block);
             assertEquals(PageEncoding.MAPPED, page.encoding);
             assertEquals(PAGE + page.address, page.sourceOffset, "at pages_offset + its offset");
-            assertEquals(PAGE + page.address, c.at().eventOffset, "each page is an event of its own");
+            assertEquals(PAGE + page.address, c.at().eventOffset(), "each page is an event of its own");
             assertArrayEquals(StreamBuilder.pattern(PAGE, (int) number),
                     page.data.asSlice(page.dataIndex, PAGE).toArray(ValueLayout.JAVA_BYTE), "page " + number);
         }

@@ -111,7 +111,7 @@ final class VmStateDecoderTest {
         assertEquals(FieldKind.BOOL, d.field().kind());
         assertTrue(d.booleanValue());
         assertEquals(-1, d.fieldIndex(), "not an array element");
-        assertEquals(0, at.eventOffset);
+        assertEquals(0, at.eventOffset());
 
         d.next();
         assertEquals(FieldKind.SIGNED, d.field().kind());
@@ -129,7 +129,7 @@ final class VmStateDecoderTest {
         d.next();
         assertEquals(-2, d.integerValue());
         assertEquals(BigInteger.valueOf(-2), d.bigIntegerValue());
-        assertEquals(16, at.eventOffset, "each field is an event at its offset");
+        assertEquals(16, at.eventOffset(), "each field is an event at its offset");
         d.next();
         assertEquals(FieldKind.BYTES, d.field().kind());
         assertArrayEquals(new byte[] {'a', 'b', 'c'}, d.valueBytes().toArray(ValueLayout.JAVA_BYTE));

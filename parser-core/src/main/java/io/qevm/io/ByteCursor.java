@@ -33,6 +33,12 @@ public final class ByteCursor {
     private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort BE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    /**
+     * Bytes further behind the cursor than this are handed back to the source at a refill: far
+     * enough that handing back costs a walk of a small stream nothing, near enough that reading
+     * a file of many GB keeps a small resident set.
+     */
+    private static final long RELEASE_LAG = 64L << 20;
     /** How far a skip through a sequential source reads at a time. */
     private static final long SKIP_CHUNK = 1 << 20;
     private static final int MAX_LIMITS = 16;
@@ -379,9 +385,10 @@ public final class ByteCursor {
     /** A new window from the mark (or the position, if lower) to at least {@code upTo}. */
     private void refill(long upTo) {
         long from = Math.min(mark, pos);
-        if (from > releasedUpTo) {
-            source.release(releasedUpTo, from);
-            releasedUpTo = from;
+        long releasable = from - RELEASE_LAG;
+        if (releasable > releasedUpTo) {
+            source.release(releasedUpTo, releasable);
+            releasedUpTo = releasable;
         }
         try {
             window = source.window(from, upTo - from);

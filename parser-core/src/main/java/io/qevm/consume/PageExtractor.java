@@ -44,7 +44,7 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
 
     private static final String PARTIAL = ".partial";
     /** The bytes of contiguous pages gathered for one write. */
-    private static final int RUN_BYTES = 1 << 20;
+    private static final int RUN_BYTES = 256 << 10;
     private static final int PAGES_PER_SEEN_CHUNK = 1 << 16;
 
     private final Path root;

@@ -9,8 +9,8 @@ import java.lang.invoke.MethodHandle;
  * Standard input as a pipe: Linux gives a pipe 64 KiB of buffer, so {@code cat dump | qevm -f -}
  * switches between writer and reader every 64 KiB and moves about 1 GB/s; a 1 MiB buffer lets
  * both run (measured on the 3.2 GB dump: 3.5 s with 64 KiB, 0.7-1.1 s with 1 MiB, for a reader
- * that does nothing else; parser-bench/RESULTS.md). Best effort: on anything but a pipe, or where
- * the system refuses, nothing changes.
+ * that does nothing else: parser-bench/scripts/pipe-read.py, results/issue8/pipe-read.log). Best
+ * effort: on anything but a pipe, or where the system refuses, nothing changes.
  */
 @SuppressWarnings("restricted") // fcntl through the FFM linker: the jar enables native access
 final class Pipes {

@@ -43,7 +43,10 @@ import java.util.function.Consumer;
 public final class PageExtractor implements MigrationConsumer, PageStore, Closeable {
 
     private static final String PARTIAL = ".partial";
-    /** The bytes of contiguous pages gathered for one write. */
+    /**
+     * The bytes of contiguous pages gathered for one write: 1 MiB writes took ~40% longer than
+     * 256 KiB ones on ext4 (parser-bench/scripts/WriteSize.java, results/issue8/write-size.log).
+     */
     private static final int RUN_BYTES = 256 << 10;
     private static final int PAGES_PER_SEEN_CHUNK = 1 << 16;
 

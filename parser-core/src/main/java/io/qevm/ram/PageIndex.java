@@ -2,7 +2,6 @@ package io.qevm.ram;
 
 import io.qevm.ReadLimits;
 import io.qevm.internal.LongLongMap;
-import io.qevm.internal.PageSlots;
 import io.qevm.io.ByteSource;
 import io.qevm.io.ReadLocation;
 import java.io.IOException;

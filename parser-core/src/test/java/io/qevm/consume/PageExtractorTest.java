@@ -1,5 +1,7 @@
 package io.qevm.consume;
 
+import static io.qevm.OutputFiles.files;
+import static io.qevm.OutputFiles.read;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -446,29 +448,6 @@ final class PageExtractorTest {
         out.write(full, 0, (int) cut);
         out.write(full, (int) descriptionAt, (int) (full.length - descriptionAt));
         return out.toByteArray();
-    }
-
-    /** Relative paths of the regular files under {@code root}, sorted; none when it does not exist. */
-    private static List<String> files(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return List.of();
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            return new ArrayList<>(new TreeSet<>(paths.filter(Files::isRegularFile)
-                    .map(p -> root.relativize(p).toString()).toList()));
-        }
-    }
-
-    private static byte[] read(Path file, long offset, int length) throws IOException {
-        ByteBuffer buffer = ByteBuffer.allocate(length);
-        try (FileChannel channel = FileChannel.open(file)) {
-            while (buffer.hasRemaining()) {
-                if (channel.read(buffer, offset + buffer.position()) < 0) {
-                    throw new IOException(file + " ends before " + (offset + length));
-                }
-            }
-        }
-        return buffer.array();
     }
 
     private static void assertZero(Path file, long from, long to) throws IOException {

@@ -1,4 +1,4 @@
-package io.qevm.internal;
+package io.qevm.ram;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -8,7 +8,7 @@ import java.util.List;
  * Page-sized slots of heap memory, allocated in chunks and recycled through a free list: copies
  * of decoded pages that exist nowhere in the file. Not part of the API.
  */
-public final class PageSlots {
+final class PageSlots {
 
     private static final int PAGES_PER_CHUNK = 64;
 
@@ -18,12 +18,12 @@ public final class PageSlots {
     private int freeCount;
     private int allocated;
 
-    public PageSlots(int pageSize) {
+    PageSlots(int pageSize) {
         this.pageSize = pageSize;
     }
 
     /** A slot, recycled if one was freed. */
-    public int allocate() {
+    int allocate() {
         if (freeCount > 0) {
             return free[--freeCount];
         }
@@ -34,7 +34,7 @@ public final class PageSlots {
         return slot;
     }
 
-    public void free(int slot) {
+    void free(int slot) {
         if (freeCount == free.length) {
             free = Arrays.copyOf(free, freeCount * 2);
         }
@@ -42,11 +42,11 @@ public final class PageSlots {
     }
 
     /** The array holding {@code slot}, at {@link #offset(int)}. */
-    public byte[] array(int slot) {
+    byte[] array(int slot) {
         return chunks.get(slot / PAGES_PER_CHUNK);
     }
 
-    public int offset(int slot) {
+    int offset(int slot) {
         return slot % PAGES_PER_CHUNK * pageSize;
     }
 }

@@ -12,7 +12,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * The bytes a reader reads, one class per kind: a memory-mapped file ({@link MappedFileSource}),
- * a heap array ({@link HeapSource}), or a non-seekable stream such as a pipe or a socket
+ * a heap array ({@link SegmentSource}), or a non-seekable stream such as a pipe or a socket
  * ({@link StreamSource}). {@link #open(Path)} picks the kind, as protobuf's
  * {@code CodedInputStream.newInstance} and Lucene's {@code MemorySegmentIndexInput.newInstance} do.
  *
@@ -103,6 +103,6 @@ public interface ByteSource extends AutoCloseable {
 
     /** A source over a heap array. The array is not copied. */
     static ByteSource of(byte[] bytes, String name) {
-        return new HeapSource(bytes, name);
+        return new SegmentSource(MemorySegment.ofArray(bytes), name);
     }
 }

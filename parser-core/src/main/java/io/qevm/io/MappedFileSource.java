@@ -14,21 +14,16 @@ import java.nio.file.StandardOpenOption;
  * <p>The cursor gets the mapping in windows of {@link #WINDOW} bytes: slices, so a new window
  * costs nothing, and at each one it hands the pages behind it back to the kernel.
  */
-final class MappedFileSource implements ByteSource {
+final class MappedFileSource extends SegmentSource {
 
-    /** How much of the mapping one window shows: the cursor asks again this rarely. */
-    static final long WINDOW = 64L << 20;
-    /** Pages are handed back in whole granules of this many bytes, behind this many bytes. */
+    /** Pages are handed back in whole granules of this many bytes. */
     private static final long RELEASE_GRANULE = 1 << 21;
 
     private final Arena arena;
-    private final MemorySegment mapping;
-    private final String name;
 
     private MappedFileSource(Arena arena, MemorySegment mapping, String name) {
+        super(mapping, name);
         this.arena = arena;
-        this.mapping = mapping;
-        this.name = name;
     }
 
     static MappedFileSource open(Path file) throws IOException {
@@ -47,40 +42,14 @@ final class MappedFileSource implements ByteSource {
     }
 
     @Override
-    public MemorySegment window(long offset, long minBytes) {
-        long from = Math.min(offset, mapping.byteSize());
-        return mapping.asSlice(from, Math.min(mapping.byteSize() - from, Math.max(minBytes, WINDOW)));
-    }
-
-    @Override
     public void release(long from, long to) {
         // whole granules, rounded down at both ends: the granule holding `to` may still be in
         // use, and the one holding `from` is where the previous call stopped
         long start = Math.max(0, from) & ~(RELEASE_GRANULE - 1);
-        long end = Math.min(to, mapping.byteSize()) & ~(RELEASE_GRANULE - 1);
+        long end = Math.min(to, bytes.byteSize()) & ~(RELEASE_GRANULE - 1);
         if (end > start) {
-            mapping.asSlice(start, end - start).unload();
+            bytes.asSlice(start, end - start).unload();
         }
-    }
-
-    @Override
-    public long size() {
-        return mapping.byteSize();
-    }
-
-    @Override
-    public boolean isRandomAccess() {
-        return true;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public String kind() {
-        return "file";
     }
 
     @Override

@@ -102,10 +102,10 @@ final class ByteSourceTest {
     }
 
     @Test
-    void anArrayIsAHeapSource() throws IOException {
+    void anArrayIsASegmentSource() throws IOException {
         byte[] bytes = Sources.pattern(50, 3);
         try (ByteSource source = ByteSource.of(bytes, "<memory>")) {
-            assertInstanceOf(HeapSource.class, source);
+            assertEquals(SegmentSource.class, source.getClass(), "the array's own segment, not a mapping");
             assertTrue(source.isRandomAccess());
             assertEquals("file", source.kind());
             assertEquals(50, source.size());

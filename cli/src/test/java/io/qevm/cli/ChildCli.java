@@ -50,7 +50,7 @@ final class ChildCli implements AutoCloseable {
     /** The command that runs the CLI's Main with {@code classPath}: this JVM's java, Java 25, 256 MiB of heap. */
     static List<String> javaCommand(String classPath) {
         return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-Xshare:auto", "-cp", classPath,
+                "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", classPath,
                 Main.class.getName());
     }
 
@@ -93,9 +93,9 @@ final class ChildCli implements AutoCloseable {
         process.destroy();
     }
 
-    /** Sends {@code signal} ({@code INT}, {@code TERM}...) with kill(1). */
+    /** Sends {@code signal} ({@code INT}, {@code TERM}...) with bash's kill (no procps needed). */
     void signal(String signal) throws IOException {
-        if (!succeeds(List.of("kill", "-" + signal, Long.toString(process.pid())))) {
+        if (!succeeds(List.of("bash", "-c", "kill -" + signal + " \"$1\"", "bash", Long.toString(process.pid())))) {
             throw new AssertionError("kill -" + signal + " " + process.pid() + " failed");
         }
     }

@@ -184,7 +184,7 @@ final class ExtractInterruptTest {
         try (ChildCli child = ChildCli.start(scratch, List.of(), List.of("-f", dump.toString(), "-x", "-o", "out"))) {
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (partialFiles(out).isEmpty() && child.isAlive() && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
+                Thread.sleep(1);
             }
             Thread.sleep(delayMillis);
             child.terminate();

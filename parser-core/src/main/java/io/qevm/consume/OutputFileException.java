@@ -23,12 +23,23 @@ public final class OutputFileException extends IOException {
 
     private final transient Path path;
 
+    /**
+     * {@code path} could not be written, for a reason of ours.
+     *
+     * @param path    the output's final path (or its directory)
+     * @param problem why, in a few words
+     */
     public OutputFileException(Path path, String problem) {
         super(problem);
         this.path = path;
     }
 
-    /** {@code path} could not be written because of {@code cause}, whose reason becomes the message. */
+    /**
+     * {@code path} could not be written because of {@code cause}, whose reason becomes the message.
+     *
+     * @param path  the output's final path (or its directory)
+     * @param cause the failure of the file operation
+     */
     public OutputFileException(Path path, IOException cause) {
         super(reason(cause), cause);
         this.path = path;
@@ -89,12 +100,18 @@ public final class OutputFileException extends IOException {
     /**
      * One line for a user: the path and the problem, with control characters (from block names
      * in the stream) shown as escapes.
+     *
+     * @return {@code PATH: cannot write: CAUSE}
      */
     public String describe() {
         return Text.printable(String.valueOf(path)) + ": cannot write: " + Text.printable(getMessage());
     }
 
-    /** The file or directory that could not be written. */
+    /**
+     * The file or directory that could not be written.
+     *
+     * @return its final path
+     */
     public Path path() {
         return path;
     }

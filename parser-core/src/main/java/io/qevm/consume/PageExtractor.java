@@ -141,9 +141,13 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
 
     /**
      * An extractor writing under {@code outputDirectory} (created if missing). Removes the
-     * partial files an earlier run killed there left (see {@link OutputPaths#removeStalePartials}).
+     * partial files a killed run left there: regular files named {@code .qevm-<16 hex
+     * digits>.partial} that no live extraction holds a lock on, in the directory and four levels
+     * of subdirectories.
      *
+     * @param outputDirectory where the files go
      * @param onBlock told each block's name when its file is created (the CLI prints it)
+     * @param options what to do about files already there
      * @throws OutputFileException if the directory cannot be created or resolved
      */
     public PageExtractor(Path outputDirectory, Consumer<String> onBlock, Option... options)
@@ -295,6 +299,10 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
     /**
      * Writes {@code content} to a whole file {@code name} under the output directory, renamed
      * into place by {@link #commit()} with the blocks.
+     *
+     * @param name    the file's name, relative to the output directory
+     * @param content all its bytes
+     * @throws IOException an {@link OutputFileException} naming the file
      */
     public void writeFile(String name, byte[] content) throws IOException {
         Path path = OutputPaths.resolve(root, name);
@@ -314,6 +322,10 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
      * A stream to a whole file {@code name} under the output directory, renamed into place by
      * {@link #commit()} with the blocks. The caller closes it. Its errors are
      * {@link OutputFileException}s naming the file.
+     *
+     * @param name the file's name, relative to the output directory
+     * @return the stream to write it with
+     * @throws IOException an {@link OutputFileException} naming the file
      */
     public OutputStream newFile(String name) throws IOException {
         Path path = OutputPaths.resolve(root, name);
@@ -444,7 +456,8 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
             List<Path> renamed = new ArrayList<>();
             for (Map.Entry<Path, Path> file : pending.entrySet()) {
                 try {
-                    checkNotAborted(file.getValue()); // abort() is waiting for the lock: a channel closed under a write
+                    // an abort that came meanwhile waits for the lock: undo the renames, it removes the rest
+                    checkNotAborted(file.getValue());
                     rename(file.getKey(), file.getValue());
                     renamed.add(file.getValue());
                 } catch (IOException e) {
@@ -502,7 +515,11 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         }
     }
 
-    /** Whether {@link #abort()} was called: the failures that follow are its doing. */
+    /**
+     * Whether {@link #abort()} was called.
+     *
+     * @return true when the failures that follow are the abort's doing
+     */
     public boolean isAborted() {
         return aborted;
     }

@@ -10,6 +10,7 @@ import io.qevm.consume.PageExtractor;
 import io.qevm.consume.StateWriter;
 import io.qevm.exc.MigrationReadException;
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -82,6 +83,8 @@ public final class Main {
             err.println("qevm: " + options.file() + ": " + e.getMessage());
             debug(options, err, e);
             return BAD_INPUT;
+        } catch (Aborted e) {
+            return BAD_INPUT; // never seen: the JVM exits with the signal's status
         } catch (OutputFileException e) {
             err.println("qevm: " + e.describe());
             debug(options, err, e);
@@ -93,6 +96,12 @@ public final class Main {
             err.println("qevm: " + options.file() + ": permission denied");
             return BAD_INPUT;
         } catch (IOException | UncheckedIOException e) {
+            if (e.getCause() instanceof OutputFileException output) {
+                // an output failed under the reader (an XBZRLE page of a stream reads back what was written)
+                err.println("qevm: " + output.describe());
+                debug(options, err, e);
+                return BAD_INPUT;
+            }
             err.println("qevm: " + options.file() + ": cannot read: " + reason(e));
             debug(options, err, e);
             return BAD_INPUT;
@@ -153,7 +162,13 @@ public final class Main {
                                PrintStream err) throws IOException {
         Path directory = options.outputDir() == null ? workDir : workDir.resolve(options.outputDir());
         Listing listing = new Listing(out);
-        try (PageExtractor extractor = new PageExtractor(directory, listing::add)) {
+        PageExtractor extractor = new PageExtractor(directory, listing::add,
+                options.noClobber() ? new PageExtractor.Option[] {PageExtractor.Option.NO_CLOBBER}
+                        : new PageExtractor.Option[0]);
+        // SIGINT, SIGTERM, SIGHUP: the JVM runs its shutdown hooks, then exits 128 + the signal
+        Thread abort = Thread.ofPlatform().name("qevm-abort").unstarted(extractor::abort);
+        Runtime.getRuntime().addShutdownHook(abort);
+        try (extractor) {
             if (!reader.isRandomAccess()) {
                 reader.setPageStore(extractor); // XBZRLE pages of a stream apply to what was extracted
             }
@@ -162,13 +177,9 @@ public final class Main {
             MigrationConsumer.drive(reader, listing, extractor, state, progress);
             boolean described = reader.hasDescription();
             if (described) {
-                try (OutputStream desc = extractor.newFile("desc.json")) {
-                    DescriptionWriter.write(reader, desc, false);
-                }
+                extractor.writeFile("desc.json", json(to -> DescriptionWriter.write(reader, to, false)));
                 out.println("state.json");
-                try (OutputStream json = extractor.newFile("state.json")) {
-                    state.writeTo(json, false);
-                }
+                extractor.writeFile("state.json", json(to -> state.writeTo(to, false)));
             }
             // the file names printed are part of the output: if stdout failed, the run failed
             out.flush();
@@ -181,6 +192,40 @@ public final class Main {
                         + " device state was not decoded");
             }
             return OK;
+        } catch (IOException | RuntimeException | Error e) {
+            if (extractor.isAborted()) {
+                // a signal: the JVM is exiting 130 or 143 (this thread's exit waits for it), and
+                // this failure (a write to a file closed under it) is only its echo
+                throw new Aborted();
+            }
+            throw e;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(abort);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook runs
+            }
+        }
+    }
+
+    /** What {@code write} writes, in memory: desc.json and state.json are written whole, their size known. */
+    private static byte[] json(JsonWrite write) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        write.to(bytes);
+        return bytes.toByteArray();
+    }
+
+    @FunctionalInterface
+    private interface JsonWrite {
+        void to(OutputStream out) throws IOException;
+    }
+
+    /** {@code -x} was aborted by a signal: nothing to say, the exit status says it. */
+    private static final class Aborted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Aborted() {
+            super(null, null, false, false);
         }
     }
 

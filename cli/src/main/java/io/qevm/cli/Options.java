@@ -6,11 +6,11 @@ package io.qevm.cli;
  * {@code --name VALUE} or {@code --name=VALUE}.
  */
 record Options(String file, String dump, boolean memory, boolean extract, String outputDir, boolean ramOnly,
-               long pageSize, boolean debug, boolean help, boolean version) {
+               long pageSize, boolean noClobber, boolean debug, boolean help, boolean version) {
 
     static final String HELP = """
             usage: qevm [-h] -f FILE [-m] [-d {state,desc}] [-x] [-o DIR] [--ram-only]
-                        [--page-size N] [--debug] [--version]
+                        [--page-size N] [--no-clobber] [--debug] [--version]
 
             Reads a QEMU migration stream (migrate "exec:cat > f", migrate file:f, virsh save)
             and prints it as QEMU's scripts/analyze-migration.py does.
@@ -29,6 +29,8 @@ record Options(String file, String dump, boolean memory, boolean extract, String
               --page-size N         the target page size, when the dump does not say it
                                     (no description, no target-page-bits) and qevm cannot
                                     tell it from the RAM records
+              --no-clobber          with -x: fail, leaving nothing, rather than replace a
+                                    file that exists
               --debug               print a stack trace with errors
               --version             print the version and exit
 
@@ -52,6 +54,7 @@ record Options(String file, String dump, boolean memory, boolean extract, String
         boolean ramOnly = false;
         boolean memory = false;
         boolean extract = false;
+        boolean noClobber = false;
         boolean debug = false;
         boolean help = false;
         boolean version = false;
@@ -80,6 +83,7 @@ record Options(String file, String dump, boolean memory, boolean extract, String
                     case "--memory" -> memory = noValue(name, inline);
                     case "--ram-only" -> ramOnly = noValue(name, inline);
                     case "--extract" -> extract = noValue(name, inline);
+                    case "--no-clobber" -> noClobber = noValue(name, inline);
                     case "--debug" -> debug = noValue(name, inline);
                     case "--help" -> help = noValue(name, inline);
                     case "--version" -> version = noValue(name, inline);
@@ -116,7 +120,7 @@ record Options(String file, String dump, boolean memory, boolean extract, String
             }
         }
         if (help || version) {
-            return new Options(file, dump, memory, extract, outputDir, ramOnly, -1, debug, help, version);
+            return new Options(file, dump, memory, extract, outputDir, ramOnly, -1, noClobber, debug, help, version);
         }
         if (file == null) {
             throw new UsageException("the following arguments are required: -f/--file");
@@ -133,7 +137,11 @@ record Options(String file, String dump, boolean memory, boolean extract, String
         if (ramOnly && !extract) {
             throw new UsageException("argument --ram-only: only with -x");
         }
-        return new Options(file, dump, memory, extract, outputDir, ramOnly, pageSize(pageSize), debug, false, false);
+        if (noClobber && !extract) {
+            throw new UsageException("argument --no-clobber: only with -x");
+        }
+        return new Options(file, dump, memory, extract, outputDir, ramOnly, pageSize(pageSize), noClobber, debug,
+                false, false);
     }
 
     private static long pageSize(String text) throws UsageException {

@@ -12,6 +12,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
@@ -30,9 +32,17 @@ import java.util.function.Consumer;
  * to the block's used_length, sparse, each page at its offset; the last copy of a page wins,
  * and zero pages stay holes unless they replace earlier data.
  *
- * <p>All or nothing: every file is written under a {@code .partial} name and renamed into place
- * by {@link #commit()}; {@link #close()} without a commit removes them. Whole files written
- * alongside ({@code desc.json}, {@code state.json}) go through {@link #newFile} for the same rule.
+ * <p>All or nothing: every file is written under a partial name of its own
+ * ({@code .qevm-<16 hex digits>.partial}, beside its final name) and renamed into place by
+ * {@link #commit()}; {@link #close()} without a commit removes them, and the directories the
+ * extractor created. {@link #abort()} does the same from another thread, while this one writes
+ * (a shutdown hook, on SIGINT or SIGTERM). A run killed where nothing can run (SIGKILL, a crash)
+ * leaves its partial files: the next extraction into the same directory removes them before it
+ * starts. Whole files written alongside ({@code desc.json}, {@code state.json}) go through
+ * {@link #writeFile} or {@link #newFile} for the same rule.
+ *
+ * <p>Errors are {@link OutputFileException}s naming the final path, never the partial one, and
+ * the cause; a failed write says how many of the bytes the file needs were written.
  *
  * <p>Pages that follow each other in a block are gathered in a buffer and written with one
  * write: whatever the source, a page's bytes are copied once, while they are valid.
@@ -42,40 +52,75 @@ import java.util.function.Consumer;
  */
 public final class PageExtractor implements MigrationConsumer, PageStore, Closeable {
 
-    private static final String PARTIAL = ".partial";
+    /** How an extraction treats what is already there. */
+    public enum Option {
+        /**
+         * Refuse to replace a file that exists under an output's name (the CLI's
+         * {@code --no-clobber}): checked before the output is written, and again, atomically,
+         * when it is renamed into place.
+         */
+        NO_CLOBBER
+    }
+
     /**
      * The bytes of contiguous pages gathered for one write: 1 MiB writes took ~40% longer than
      * 256 KiB ones on ext4 (parser-bench/scripts/WriteSize.java, results/issue8/write-size.log).
      */
     private static final int RUN_BYTES = 256 << 10;
     private static final int PAGES_PER_SEEN_CHUNK = 1 << 16;
+    /**
+     * How many levels of subdirectories under the output directory a run looks into for an
+     * earlier run's partial files before it starts: more than QEMU's block names make
+     * ({@code /rom@etc/acpi/tables}: two, {@code 0000:00:02.0/vga.vram}: one), and bounded, so
+     * that {@code -x} in a home directory does not walk all of it. A deeper directory is swept
+     * when an output is first put in it.
+     */
+    private static final int SWEEP_DEPTH = 4;
 
     private final Path root;
     private final Consumer<String> onBlock;
+    private final boolean noClobber;
     private final Map<String, BlockFile> blocks = new HashMap<>();
     /** Final path of every output file, and what it holds (a block's name, or desc.json...). */
     private final Map<Path, String> owners = new HashMap<>();
     /** Directories the outputs need: no output file may have one of these paths. */
     private final Set<Path> directories = new HashSet<>();
+    /** Directories deeper than the first sweep reached, swept since. */
+    private final Set<Path> swept = new HashSet<>();
+
+    /**
+     * Guards what {@link #abort()} undoes from another thread: the files and directories made,
+     * the renames. Writes to the channels are not under it: abort closes the channels under them.
+     */
+    private final Object lock = new Object();
     /** Directories this extractor created, outermost first: removed again if it fails. */
     private final List<Path> createdDirectories = new ArrayList<>();
     /** Partial file -> final path, for every output not yet renamed into place. */
     private final Map<Path, Path> pending = new LinkedHashMap<>();
-    private final List<FileChannel> channels = new ArrayList<>();
+    /** Every channel open, with its output's final path; read by abort() without the lock. */
+    private final List<Output> open = new CopyOnWriteArrayList<>();
     private boolean committed;
+    private volatile boolean aborted;
 
     // the run of pages waiting for one write
     private BlockFile runFile;
     private long runStart;
+    /** Bytes of pages in the run that are their page's first copy in the file. */
+    private long runFirstCopies;
     private final ByteBuffer run = ByteBuffer.allocateDirect(RUN_BYTES);
     private final MemorySegment runBytes = MemorySegment.ofBuffer(run);
     private ByteBuffer fillPage;
+
+    private record Output(Path path, FileChannel channel) {
+    }
 
     /** A block's output file and which of its pages were written. */
     private static final class BlockFile {
         final Path path;
         final FileChannel channel;
         long length;
+        /** Bytes of distinct pages written (what the failed write of a full disk reports). */
+        long written;
         /** One bit per page sent, in chunks allocated as pages arrive: never sized from the stream. */
         final Map<Long, long[]> seen = new HashMap<>();
 
@@ -95,19 +140,24 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
     }
 
     /**
-     * An extractor writing under {@code outputDirectory} (created if missing).
+     * An extractor writing under {@code outputDirectory} (created if missing). Removes the
+     * partial files a killed run left there: regular files named {@code .qevm-<16 hex
+     * digits>.partial} that no live extraction holds a lock on, in the directory and four levels
+     * of subdirectories.
      *
+     * @param outputDirectory where the files go
      * @param onBlock told each block's name when its file is created (the CLI prints it)
+     * @param options what to do about files already there
      * @throws OutputFileException if the directory cannot be created or resolved
      */
-    public PageExtractor(Path outputDirectory, Consumer<String> onBlock) throws OutputFileException {
-        try {
-            Files.createDirectories(outputDirectory);
-            this.root = outputDirectory.toRealPath();
-        } catch (IOException e) {
-            throw new OutputFileException(outputDirectory, e);
-        }
+    public PageExtractor(Path outputDirectory, Consumer<String> onBlock, Option... options)
+            throws OutputFileException {
+        this.root = OutputPaths.createRoot(outputDirectory, createdDirectories);
         this.onBlock = onBlock;
+        this.noClobber = List.of(options).contains(Option.NO_CLOBBER);
+        if (createdDirectories.isEmpty()) {
+            OutputPaths.removeStalePartials(root, SWEEP_DEPTH + 1); // + 1: the files in the deepest ones
+        }
     }
 
     @Override
@@ -145,7 +195,7 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
             }
             file.length = length;
         } catch (IOException e) {
-            throw new OutputFileException(file.path, e);
+            throw new OutputFileException(file.path, e, file.written, length);
         }
     }
 
@@ -153,7 +203,7 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         BlockFile file = blocks.get(reader.blockName());
         long address = reader.pageOffset();
         int size = reader.pageSize();
-        file.markSeen(address / size);
+        boolean firstCopy = !file.markSeen(address / size);
         // first: decoding an XBZRLE page of a stream reads the page's last copy back (readPage)
         MemorySegment data = reader.pageData();
         long index = reader.pageDataOffset();
@@ -167,6 +217,9 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         }
         MemorySegment.copy(data, index, runBytes, run.position(), size);
         run.position(run.position() + size);
+        if (firstCopy) {
+            runFirstCopies += size;
+        }
     }
 
     private void zeroPage(MigrationReader reader) throws IOException {
@@ -186,6 +239,9 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
             fillPage = ByteBuffer.wrap(fill);
         }
         write(file, fillPage.duplicate(), address);
+        if (!sentBefore) {
+            file.written += size;
+        }
     }
 
     private void flushRun() throws IOException {
@@ -195,9 +251,11 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         run.flip();
         try {
             write(runFile, run, runStart);
+            runFile.written += runFirstCopies;
         } finally {
             run.clear();
             runFile = null;
+            runFirstCopies = 0;
         }
     }
 
@@ -207,7 +265,7 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
                 file.channel.write(page, address + page.position());
             }
         } catch (IOException e) {
-            throw new OutputFileException(file.path, e);
+            throw new OutputFileException(file.path, e, file.written, file.length);
         }
     }
 
@@ -239,19 +297,75 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
     }
 
     /**
+     * Writes {@code content} to a whole file {@code name} under the output directory, renamed
+     * into place by {@link #commit()} with the blocks.
+     *
+     * @param name    the file's name, relative to the output directory
+     * @param content all its bytes
+     * @throws IOException an {@link OutputFileException} naming the file
+     */
+    public void writeFile(String name, byte[] content) throws IOException {
+        Path path = OutputPaths.resolve(root, name);
+        claim(path, "'" + OutputPaths.printable(name) + "'");
+        FileChannel channel = create(path);
+        ByteBuffer bytes = ByteBuffer.wrap(content);
+        try {
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+        } catch (IOException e) {
+            throw new OutputFileException(path, e, bytes.position(), content.length);
+        }
+    }
+
+    /**
      * A stream to a whole file {@code name} under the output directory, renamed into place by
-     * {@link #commit()} with the blocks. The caller closes it.
+     * {@link #commit()} with the blocks. The caller closes it. Its errors are
+     * {@link OutputFileException}s naming the file.
+     *
+     * @param name the file's name, relative to the output directory
+     * @return the stream to write it with
+     * @throws IOException an {@link OutputFileException} naming the file
      */
     public OutputStream newFile(String name) throws IOException {
         Path path = OutputPaths.resolve(root, name);
         claim(path, "'" + OutputPaths.printable(name) + "'");
-        return Channels.newOutputStream(create(path));
+        OutputStream stream = Channels.newOutputStream(create(path));
+        return new OutputStream() {
+            private long written;
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) throws IOException {
+                try {
+                    stream.write(bytes, offset, length);
+                    written += length;
+                } catch (IOException e) {
+                    throw new OutputFileException(path, e, written, -1);
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                try {
+                    stream.close();
+                } catch (IOException e) {
+                    throw new OutputFileException(path, e);
+                }
+            }
+        };
     }
 
     /**
      * Reserves {@code path} for one output, refusing a second output of the same path, and a path
      * that another output needs as a directory or whose directories another output is: found
-     * here, before anything is written, not when the renames fail.
+     * here, before anything is written, not when the renames fail. Refuses, too, a path where a
+     * directory is (a rename could not replace it), and with {@link Option#NO_CLOBBER} one where
+     * anything is.
      */
     private void claim(Path path, String what) throws OutputFileException {
         String owner = owners.get(path);
@@ -269,92 +383,193 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
             directories.add(parent);
         }
         owners.put(path, what);
-        OutputPaths.createParents(root, path, createdDirectories);
+        synchronized (lock) {
+            checkNotAborted(path);
+            OutputPaths.createParents(root, path, createdDirectories);
+        }
+        Path parent = path.getParent();
+        if (parent.getNameCount() - root.getNameCount() > SWEEP_DEPTH && swept.add(parent)) {
+            OutputPaths.removeStalePartials(parent, 1);
+        }
+        if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+            throw new OutputFileException(path, "is a directory");
+        }
+        if (noClobber && Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            throw new OutputFileException(path, "file exists");
+        }
     }
 
     /**
      * Creates a partial file beside {@code path}: a fresh name of its own, so that no output,
      * whatever its name, can be another's partial file; never follows or reuses what is there.
+     * Locks it, to tell other runs it is no stale one.
      */
     private FileChannel create(Path path) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            // not Files.createTempFile: its files are private (0600), outputs get the umask's mode
-            Path partial = path.resolveSibling(".qevm-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + PARTIAL);
-            try {
-                FileChannel channel = FileChannel.open(partial, StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.READ, StandardOpenOption.WRITE);
-                channels.add(channel);
-                pending.put(partial, path);
-                return channel;
-            } catch (FileAlreadyExistsException e) {
-                if (attempt == 16) {
-                    throw new OutputFileException(partial, e);
+        synchronized (lock) {
+            for (int attempt = 0; ; attempt++) {
+                checkNotAborted(path);
+                // not Files.createTempFile: its files are private (0600), outputs get the umask's mode
+                Path partial = OutputPaths.partialSibling(path);
+                FileChannel channel;
+                try {
+                    channel = FileChannel.open(partial, StandardOpenOption.CREATE_NEW,
+                            StandardOpenOption.READ, StandardOpenOption.WRITE);
+                } catch (FileAlreadyExistsException e) {
+                    if (attempt == 16) {
+                        throw new OutputFileException(path, e);
+                    }
+                    continue;
+                } catch (IOException e) {
+                    throw new OutputFileException(path, e);
                 }
-            } catch (IOException e) {
-                throw new OutputFileException(partial, e);
+                pending.put(partial, path);
+                open.add(new Output(path, channel));
+                if (OutputPaths.lockAsLive(channel)) {
+                    return channel;
+                }
+                // a concurrent run's sweep holds it and removes it: make another
+                if (attempt == 16) {
+                    throw new OutputFileException(path, "its partial file was locked by another process");
+                }
             }
         }
     }
 
-    /** Writes what is pending and renames every file into place. */
+    private void checkNotAborted(Path path) throws OutputFileException {
+        if (aborted) {
+            throw new OutputFileException(path, "the extraction was aborted");
+        }
+    }
+
+    /**
+     * Writes what is pending and renames every file into place. A file already there is
+     * replaced, or with {@link Option#NO_CLOBBER} refused. If it fails, the files renamed are
+     * removed again ({@link #close()} removes the rest).
+     *
+     * @throws OutputFileException naming the file, also if {@link #abort()} came first
+     */
     public void commit() throws IOException {
-        flushRun();
-        closeChannels();
-        List<Path> renamed = new ArrayList<>();
-        for (Map.Entry<Path, Path> file : pending.entrySet()) {
-            try {
-                Files.move(file.getKey(), file.getValue(), StandardCopyOption.REPLACE_EXISTING,
-                        StandardCopyOption.ATOMIC_MOVE);
-                renamed.add(file.getValue());
-            } catch (IOException e) {
-                // all or nothing: what was already renamed goes too (close() removes the rest)
-                for (Path done : renamed) {
-                    Files.deleteIfExists(done);
+        synchronized (lock) {
+            checkNotAborted(root);
+            flushRun();
+            closeChannels();
+            List<Path> renamed = new ArrayList<>();
+            for (Map.Entry<Path, Path> file : pending.entrySet()) {
+                try {
+                    // an abort that came meanwhile waits for the lock: undo the renames, it removes the rest
+                    checkNotAborted(file.getValue());
+                    rename(file.getKey(), file.getValue());
+                    renamed.add(file.getValue());
+                } catch (IOException e) {
+                    // all or nothing: what was already renamed goes too
+                    for (Path done : renamed) {
+                        Files.deleteIfExists(done);
+                    }
+                    throw e instanceof OutputFileException ? e : new OutputFileException(file.getValue(), e);
                 }
-                throw new OutputFileException(file.getValue(), e);
+            }
+            pending.clear();
+            committed = true;
+        }
+    }
+
+    private void rename(Path partial, Path path) throws IOException {
+        if (!noClobber) {
+            Files.move(partial, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        // rename(2) replaces silently; link(2) fails if the name exists, at the moment it is made
+        try {
+            Files.createLink(path, partial);
+        } catch (FileAlreadyExistsException e) {
+            throw new OutputFileException(path, "file exists");
+        } catch (IOException | UnsupportedOperationException e) {
+            // no hard links here (vfat...): check, then rename
+            if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                throw new OutputFileException(path, "file exists");
+            }
+            Files.move(partial, path, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        Files.delete(partial);
+    }
+
+    /**
+     * Stops the extraction from another thread, as on SIGINT or SIGTERM (the CLI calls it from a
+     * shutdown hook): closes the files, so that the writes of the thread that extracts fail
+     * (it must not report that failure: {@link #isAborted()}), and removes every partial file and
+     * every directory the extractor created. After a {@link #commit()} that completed it changes
+     * nothing; one that has not begun fails. Never throws.
+     */
+    public void abort() {
+        aborted = true;
+        for (Output output : open) {
+            try {
+                output.channel().close(); // a write in progress ends with AsynchronousCloseException
+            } catch (IOException e) {
+                // removed below all the same
             }
         }
-        pending.clear();
-        committed = true;
+        synchronized (lock) {
+            discard();
+        }
+    }
+
+    /**
+     * Whether {@link #abort()} was called.
+     *
+     * @return true when the failures that follow are the abort's doing
+     */
+    public boolean isAborted() {
+        return aborted;
     }
 
     /** Removes every file not committed. Never throws: it runs on the way out of a failure. */
     @Override
     public void close() {
+        synchronized (lock) {
+            discard();
+        }
+    }
+
+    /** With the lock: closes the channels and, unless committed, removes what was made. */
+    private void discard() {
         try {
             closeChannels();
         } catch (IOException e) {
             // removing them below is all that is left to do
         }
-        if (!committed) {
-            for (Path partial : pending.keySet()) {
-                try {
-                    Files.deleteIfExists(partial);
-                } catch (IOException e) {
-                    // best effort: a leftover keeps its .partial name, never the final one
-                }
-            }
-            pending.clear();
-            for (Path directory : createdDirectories.reversed()) {
-                try {
-                    Files.deleteIfExists(directory); // only if empty: it fails otherwise
-                } catch (IOException e) {
-                    // not empty (the user put something there meanwhile), or gone: leave it
-                }
+        if (committed) {
+            return;
+        }
+        for (Path partial : pending.keySet()) {
+            try {
+                Files.deleteIfExists(partial);
+            } catch (IOException e) {
+                // best effort: a leftover keeps its partial name, never the final one, and the next run removes it
             }
         }
+        pending.clear();
+        for (Path directory : createdDirectories.reversed()) {
+            try {
+                Files.deleteIfExists(directory); // only if empty: it fails otherwise
+            } catch (IOException e) {
+                // not empty (the user put something there meanwhile), or gone: leave it
+            }
+        }
+        createdDirectories.clear();
     }
 
-    private void closeChannels() throws IOException {
-        IOException first = null;
-        for (FileChannel channel : channels) {
+    private void closeChannels() throws OutputFileException {
+        OutputFileException first = null;
+        for (Output output : open) {
             try {
-                channel.close();
+                output.channel().close();
             } catch (IOException e) {
-                first = first == null ? e : first;
+                first = first == null ? new OutputFileException(output.path(), e) : first;
             }
         }
-        channels.clear();
+        open.clear();
         if (first != null) {
             throw first;
         }

@@ -57,6 +57,8 @@ public final class RamSection implements ReadLocation.EventSource {
     private long pageSize = -1;
     /** The size the user gave for a stream that gives none (ReadOptions.pageSize), or -1. */
     private long givenPageSize = -1;
+    /** Whether the page size was not stated by the stream but taken at the first page record: given or told. */
+    private boolean pageSizeLearnt;
     private long flagMask = FLAG_BITS;
     private boolean ignoreShared;
     private boolean mappedRam;
@@ -99,6 +101,7 @@ public final class RamSection implements ReadLocation.EventSource {
             throw new IllegalArgumentException(Messages.badPageSize(size));
         }
         pageSize = size;
+        pageSizeLearnt = false;
         flagMask = size - 1;
         page.size = (int) size;
         for (Block listed : blocks.all()) {
@@ -117,6 +120,11 @@ public final class RamSection implements ReadLocation.EventSource {
             throw new IllegalArgumentException(Messages.badPageSize(size));
         }
         givenPageSize = size;
+    }
+
+    /** Whether the page size is the one given ({@link #setGivenPageSize}) and nothing in the stream stated it. */
+    public boolean pageSizeGiven() {
+        return pageSizeLearnt && pageSize == givenPageSize;
     }
 
     public static boolean validPageSize(long size) {
@@ -267,7 +275,7 @@ public final class RamSection implements ReadLocation.EventSource {
                     // a synchronisation point of multifd channels: nothing to read
                 }
                 case FLAG_HOOK -> throw at.malformed(Messages.ramHook());
-                default -> throw at.malformed(Messages.unknownRamFlags(flags));
+                default -> throw at.malformed(Messages.unknownRamFlags(flags) + pageSizeDoubt());
             }
         }
     }
@@ -292,7 +300,7 @@ public final class RamSection implements ReadLocation.EventSource {
             named = lastPageBlock = blocks.readName(in, lastPageBlock);
         }
         if (address < 0 || address > named.length - pageSize) {
-            throw at.malformed(Messages.pageOutsideBlock(address, named.name, named.length));
+            throw at.malformed(Messages.pageOutsideBlock(address, named.name, named.length) + pageSizeDoubt());
         }
         if (page.block != named) {
             page.block = named; // most records CONTINUE with the block before: no store
@@ -332,7 +340,17 @@ public final class RamSection implements ReadLocation.EventSource {
             throw at.malformed(Messages.noPageSize());
         }
         setPageSize(learnt);
+        pageSizeLearnt = true;
         in.rewindTo(recordStart);
+    }
+
+    /**
+     * For errors a wrong page size gives (flags, addresses: the split of a record's header, and
+     * where a page of data ends, depend on it): when the stream did not state the size, that it
+     * may be wrong, and which it was.
+     */
+    private String pageSizeDoubt() {
+        return pageSizeLearnt ? Messages.pageSizeDoubt(pageSize, pageSizeGiven()) : "";
     }
 
     /** The next entry of the MEM_SIZE block list, or, when the lengths add up, the record after it. */

@@ -131,6 +131,27 @@ final class PageSizeProbeTest {
         assertEquals(4096, probe(pages, null, 1024), "nor do 1 KiB ones");
     }
 
+    /**
+     * A RAM scan starts with runs of zero pages, which every size up to the page size reads: the
+     * first page of data, perhaps 100,000 records in, is what contradicts a size given too small.
+     * The probe reads every record of its look ahead (j-suppress-vmdesc with 2 KiB given read
+     * 16,384 of them, took 2 KiB, and failed later on its first data page).
+     */
+    @Test
+    void aSizeGivenTooSmallIsContradictedByTheFirstDataPageFarAhead() {
+        int zeroPages = 100_000; // 9 bytes each: 900 kB, inside the 1 MiB look ahead
+        blocks((zeroPages + 2L) * 4096);
+        StreamBuilder b = records().zeroPage(0, "pc.ram", 0);
+        for (long n = 1; n < zeroPages; n++) {
+            b.zeroPage(n * 4096, null, 0);
+        }
+        byte[] bytes = b.page(zeroPages * 4096L, null, StreamBuilder.pattern(4096, 7)).eos().toByteArray();
+        assertEquals(4096, probe(bytes, null, 2048), "the data page is not a 2 KiB one");
+        assertEquals(4096, probe(bytes, null, 1024));
+        assertEquals(4096, probe(bytes, null));
+        assertEquals(4096, probe(bytes, null, 4096));
+    }
+
     @Test
     void continueUsesTheBlockOfTheRecordBefore() {
         blocks(1 << 20);

@@ -353,6 +353,29 @@ final class ReaderPageSizeTest {
     }
 
     /**
+     * A size told from records that hold pages of data is not in doubt: a data page read whole
+     * with the next record where it should be. An error further on (here an unknown flag past
+     * the look ahead, as a stream cut short and read on into its description's bytes gives) is
+     * then only what it is.
+     */
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void aSizeConfirmedByDataPagesIsNotDoubted(SourceKind kind) {
+        int dataPages = 300; // 1.2 MB: past the 1 MiB look ahead
+        byte[] bytes = ram((dataPages + 16L) * 4096, NO_PAGE_SIZE, b -> {
+            for (int n = 0; n < dataPages; n++) {
+                b.page(n * 4096L, n == 0 ? "ram" : null, pattern(4096, n));
+            }
+            b.u64(dataPages * 4096L | 0x1);
+        });
+        MalformedStreamException e = readFails(kind, bytes, ReadOptions.DEFAULT);
+        assertEquals("expected one RAM_SAVE_FLAG (ZERO, MEM_SIZE, PAGE, EOS, XBZRLE, COMPRESS_PAGE, MULTIFD_FLUSH),"
+                + " found flags 0x1", e.problem());
+        MalformedStreamException given = readFails(kind, bytes, ReadOptions.builder().pageSize(4096).build());
+        assertEquals(e.problem(), given.problem(), "a size given, confirmed the same way");
+    }
+
+    /**
      * On a stream the description comes last: a size given that the records did not contradict
      * is read with, and when the description then gives another, the error says it was given.
      */

@@ -79,6 +79,18 @@ final class PageSizeProbe {
     }
 
     /**
+     * Whether the records from {@code recordStart} on (as {@link #probe} reads them) hold a page
+     * of data read as a page of {@code pageSize}: evidence for the size, where zero pages only
+     * show that it is not ruled out (every size up to the page size reads them).
+     */
+    static boolean readsDataPages(ByteCursor in, long recordStart, BlockTable blocks, Block last,
+                                  int maxCompressedBytes, long pageSize) {
+        Reading reading = new Reading(in, recordStart, blocks, last, maxCompressedBytes);
+        reading.end = in.position() + in.lookAhead(LOOK_AHEAD - (in.position() - recordStart));
+        return reading.reach(false, pageSize) >= 0 && reading.sizedPages;
+    }
+
+    /**
      * The size given when the records do not contradict it (read as its pages up to where the
      * data ends, if cut); else the largest size whose records read, but where they hold no page
      * whose length is the page size (only zero pages, whose addresses every smaller size divides

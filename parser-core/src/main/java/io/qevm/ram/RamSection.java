@@ -59,6 +59,8 @@ public final class RamSection implements ReadLocation.EventSource {
     private long givenPageSize = -1;
     /** Whether the page size was not stated by the stream but taken at the first page record: given or told. */
     private boolean pageSizeLearnt;
+    /** Whether it was taken so, and no page of data in the records read ahead confirmed it: errors say it may be wrong. */
+    private boolean pageSizeInDoubt;
     private long flagMask = FLAG_BITS;
     private boolean ignoreShared;
     private boolean mappedRam;
@@ -102,6 +104,7 @@ public final class RamSection implements ReadLocation.EventSource {
         }
         pageSize = size;
         pageSizeLearnt = false;
+        pageSizeInDoubt = false;
         flagMask = size - 1;
         page.size = (int) size;
         for (Block listed : blocks.all()) {
@@ -341,16 +344,20 @@ public final class RamSection implements ReadLocation.EventSource {
         }
         setPageSize(learnt);
         pageSizeLearnt = true;
+        pageSizeInDoubt = !PageSizeProbe.readsDataPages(in, recordStart, blocks, lastPageBlock,
+                limits.maxCompressedPageBytes(), learnt);
         in.rewindTo(recordStart);
     }
 
     /**
      * For errors a wrong page size gives (flags, addresses: the split of a record's header, and
-     * where a page of data ends, depend on it): when the stream did not state the size, that it
-     * may be wrong, and which it was.
+     * where a page of data ends, depend on it): when the stream did not state the size, and no
+     * page of data read ahead confirmed it, that it may be wrong, and which it was. (A data page
+     * read whole, the next record where it should be, is evidence enough: a stream cut short
+     * then fails without this doubt.)
      */
     private String pageSizeDoubt() {
-        return pageSizeLearnt ? Messages.pageSizeDoubt(pageSize, pageSizeGiven()) : "";
+        return pageSizeInDoubt ? Messages.pageSizeDoubt(pageSize, pageSizeGiven()) : "";
     }
 
     /** The next entry of the MEM_SIZE block list, or, when the lengths add up, the record after it. */

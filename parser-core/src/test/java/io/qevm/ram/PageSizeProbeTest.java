@@ -152,6 +152,31 @@ final class PageSizeProbeTest {
         assertEquals(4096, probe(bytes, null, 4096));
     }
 
+    /** Zero pages only show that a size is not ruled out; a page of data read as one of the size is evidence. */
+    @Test
+    void dataPagesConfirmASize() {
+        blocks(1 << 20);
+        byte[] zeros = records().zeroPage(0, "pc.ram", 0).zeroPage(4096, null, 0).eos().toByteArray();
+        byte[] data = records().zeroPage(0, "pc.ram", 0).page(4096, null, new byte[4096]).eos().toByteArray();
+        assertEquals(false, readsDataPages(zeros, 4096));
+        assertEquals(true, readsDataPages(data, 4096));
+        assertEquals(false, readsDataPages(data, 2048), "2 KiB does not read them at all");
+    }
+
+    private boolean readsDataPages(byte[] records, long size) {
+        boolean onHeap = readsDataPagesOn(records, size, false);
+        assertEquals(onHeap, readsDataPagesOn(records, size, true), "a stream tells the same");
+        return onHeap;
+    }
+
+    private boolean readsDataPagesOn(byte[] records, long size, boolean stream) {
+        RamTesting.Cursor c = RamTesting.cursor(records, stream).startRecord(null);
+        c.in().be64();
+        boolean reads = PageSizeProbe.readsDataPages(c.in(), 0, blocks, null, MAX_COMPRESSED, size);
+        assertEquals(8, c.in().position(), "reads ahead without moving");
+        return reads;
+    }
+
     @Test
     void continueUsesTheBlockOfTheRecordBefore() {
         blocks(1 << 20);

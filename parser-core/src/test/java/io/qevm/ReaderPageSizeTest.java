@@ -9,12 +9,14 @@ import static io.qevm.StreamBuilder.stream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrowsExactly;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qevm.StreamBuilder.Json;
 import io.qevm.exc.MalformedStreamException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -284,6 +286,108 @@ final class ReaderPageSizeTest {
             assertEquals(4096, reader.pageSize());
             assertArrayEquals(pattern(4096, 9), bytes(reader.page()));
         }
+    }
+
+    // ------------------------------------------------------------------ a size the stream does not state, wrong
+
+    /**
+     * A RAM part of {@code zeroPages} zero pages of 4 KiB, one after another (more than the
+     * probe's 1 MiB look ahead holds), then {@code data} at the next address, and a description
+     * without page_size: nothing says the size, and until the data page every size up to 4 KiB
+     * reads the records.
+     */
+    private static byte[] zeroPagesThenData(int zeroPages, long pageStep, byte[] data) {
+        long length = (zeroPages + 16L) * 4096;
+        return ram(length, NO_PAGE_SIZE, b -> {
+            b.zeroPage(0, "ram", 0);
+            for (long n = 1; n < zeroPages; n++) {
+                b.zeroPage(n * pageStep, null, 0);
+            }
+            b.page(zeroPages * pageStep + data.length, null, data);
+        });
+    }
+
+    private static MalformedStreamException readFails(SourceKind kind, byte[] bytes, ReadOptions options) {
+        return assertThrowsExactly(MalformedStreamException.class, () -> {
+            try (MigrationReader reader = kind.open(bytes, options)) {
+                while (reader.next() != MigrationEvent.EOF) {
+                    // to the failure
+                }
+            }
+        });
+    }
+
+    /**
+     * 2 KiB given for a dump of 4 KiB pages whose first data page lies past the look ahead: the
+     * records ahead do not contradict it, so it is taken, and the data page then reads as a
+     * 2 KiB page followed by a record in its middle. The error says the size given may be wrong.
+     */
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void aWrongSizeGivenIsNamedInTheErrorItCauses(SourceKind kind) {
+        byte[] data = new byte[4096];
+        data[2048 + 7] = 0x01; // read as the header after a 2 KiB page: flags 0x1
+        byte[] bytes = zeroPagesThenData(120_000, 4096, data);
+        MalformedStreamException e = readFails(kind, bytes, ReadOptions.builder().pageSize(2048).build());
+        assertEquals("expected one RAM_SAVE_FLAG (ZERO, MEM_SIZE, PAGE, EOS, XBZRLE, COMPRESS_PAGE, MULTIFD_FLUSH),"
+                + " found flags 0x1; the stream does not state its page size, and the one given, 2048 bytes"
+                + " (--page-size), may be wrong", e.problem());
+        assertEquals("RAM_PAGE @0x" + Long.toHexString(120_001L * 4096) + " size=4096 ram=4096",
+                pages(kind, bytes, ReadOptions.DEFAULT).getLast(), "without it, the records tell 4 KiB, to the end");
+    }
+
+    /**
+     * The size told from the records can be wrong too: 1 KiB pages whose first 1 MiB of records
+     * are zero pages at 4 KiB steps read as 4 KiB pages; the first 1 KiB data page at an odd
+     * address then reads as flags. The error says the size was told, not stated (a size the
+     * stream states adds nothing: descriptionDisagreeingWithTheRecords).
+     */
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void aWrongSizeToldFromTheRecordsIsNamedInTheErrorItCauses(SourceKind kind) {
+        byte[] bytes = zeroPagesThenData(120_000, 4096, pattern(1024, 3));
+        MalformedStreamException e = readFails(kind, bytes, ReadOptions.DEFAULT);
+        assertTrue(e.problem().startsWith("expected one RAM_SAVE_FLAG"), e.problem());
+        assertTrue(e.problem().endsWith("; the stream does not state its page size, and the one told from its first RAM"
+                + " records, 4096 bytes, may be wrong (give it with --page-size N)"), e.problem());
+    }
+
+    /**
+     * A size told from records that hold pages of data is not in doubt: a data page read whole
+     * with the next record where it should be. An error further on (here an unknown flag past
+     * the look ahead, as a stream cut short and read on into its description's bytes gives) is
+     * then only what it is.
+     */
+    @ParameterizedTest
+    @EnumSource(SourceKind.class)
+    void aSizeConfirmedByDataPagesIsNotDoubted(SourceKind kind) {
+        int dataPages = 300; // 1.2 MB: past the 1 MiB look ahead
+        byte[] bytes = ram((dataPages + 16L) * 4096, NO_PAGE_SIZE, b -> {
+            for (int n = 0; n < dataPages; n++) {
+                b.page(n * 4096L, n == 0 ? "ram" : null, pattern(4096, n));
+            }
+            b.u64(dataPages * 4096L | 0x1);
+        });
+        MalformedStreamException e = readFails(kind, bytes, ReadOptions.DEFAULT);
+        assertEquals("expected one RAM_SAVE_FLAG (ZERO, MEM_SIZE, PAGE, EOS, XBZRLE, COMPRESS_PAGE, MULTIFD_FLUSH),"
+                + " found flags 0x1", e.problem());
+        MalformedStreamException given = readFails(kind, bytes, ReadOptions.builder().pageSize(4096).build());
+        assertEquals(e.problem(), given.problem(), "a size given, confirmed the same way");
+    }
+
+    /**
+     * On a stream the description comes last: a size given that the records did not contradict
+     * is read with, and when the description then gives another, the error says it was given.
+     */
+    @Test
+    void aSizeGivenThatTheDescriptionContradicts() {
+        byte[] bytes = ram(0x10000, Json.description(1024), b -> b.zeroPage(0, "ram", 0).zeroPage(0x800, null, 0));
+        ReadOptions twoKib = ReadOptions.builder().pageSize(2048).build();
+        MalformedStreamException e = readFails(SourceKind.STREAM, bytes, twoKib);
+        assertEquals("the JSON VM description gives page_size 1024, but the RAM records were read with pages of 2048"
+                + " bytes, the size given (--page-size)", e.problem());
+        assertEquals(List.of("ZERO_PAGE @0x0 size=1024 ram=1024", "ZERO_PAGE @0x800 size=1024 ram=1024"),
+                pages(SourceKind.HEAP, bytes, twoKib), "a file reads the description first");
     }
 
     // ------------------------------------------------------------------ target-page-bits against the description

@@ -68,9 +68,10 @@ public enum SourceKind {
 
     /**
      * The message of an error with the words that name the end of the data made the same for
-     * every kind: a stream ends "the input", a file "the file".
+     * every kind: a stream ends "the input", a file "the file"; an empty one is "empty input",
+     * "empty file".
      */
     public static String sameForEveryKind(String message) {
-        return message.replace("the end of the input", "the end of the file");
+        return message.replace("the end of the input", "the end of the file").replaceFirst("empty input$", "empty file");
     }
 }

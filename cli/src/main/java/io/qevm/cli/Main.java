@@ -9,11 +9,11 @@ import io.qevm.consume.OutputFileException;
 import io.qevm.consume.PageExtractor;
 import io.qevm.consume.StateWriter;
 import io.qevm.exc.MigrationReadException;
-import java.io.BufferedOutputStream;
+import io.qevm.exc.MissingDescriptionException;
+import io.qevm.exc.TruncatedInputException;
 import java.io.ByteArrayOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,7 +28,8 @@ import java.util.Properties;
 
 /**
  * {@code qevm}: a drop-in for QEMU's scripts/analyze-migration.py. Prints one line on stderr for
- * every failure, and exits 0 on success, 1 for bad input or a failed output, 2 for bad usage.
+ * every failure, and exits 0 on success, 1 for bad input or a failed output, 2 for bad usage,
+ * 141 (quietly) when whoever read standard output went away.
  */
 public final class Main {
 
@@ -40,13 +41,14 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
-                false);
+        PrintStream out = Stdout.open();
         int code = run(Path.of("").toAbsolutePath(), out, System.err, args);
-        out.flush();
-        if (out.checkError() && code == OK) {
-            System.err.println("qevm: <stdout>: cannot write the output");
-            code = BAD_INPUT;
+        try {
+            out.flush();
+        } catch (Stdout.Failure e) {
+            if (code == OK) {
+                code = stdoutFailed(e, System.err);
+            }
         }
         System.exit(code);
     }
@@ -79,8 +81,18 @@ public final class Main {
                 return BAD_INPUT;
             }
             return code;
+        } catch (Stdout.Failure e) {
+            return stdoutFailed(e, err);
+        } catch (MissingDescriptionException e) {
+            err.println("qevm: " + options.file() + ": " + e.getMessage() + (options.ramOnly() ? ""
+                    : options.extract() ? "; extract RAM only with --ram-only"
+                    : "; its RAM alone can be extracted with -x --ram-only"));
+            debug(options, err, e);
+            return BAD_INPUT;
         } catch (MigrationReadException e) {
-            err.println("qevm: " + options.file() + ": " + e.getMessage());
+            // a truncation at byte 0 is an empty input ("empty file"): no offset to give
+            boolean empty = e instanceof TruncatedInputException && e.position() == 0;
+            err.println("qevm: " + options.file() + ": " + (empty ? e.problem() : e.getMessage()));
             debug(options, err, e);
             return BAD_INPUT;
         } catch (Aborted e) {
@@ -116,23 +128,60 @@ public final class Main {
         }
     }
 
+    /** A write to stdout failed: quietly 141 when its reader went away, else one line and 1. */
+    private static int stdoutFailed(Stdout.Failure e, PrintStream err) {
+        if (e.brokenPipe()) {
+            return Stdout.BROKEN_PIPE;
+        }
+        err.println("qevm: <stdout>: cannot write: " + reason(e.getCause()));
+        return BAD_INPUT;
+    }
+
     private static int execute(Options options, Path workDir, PrintStream out, PrintStream err) throws IOException {
-        try (MigrationReader reader = open(options, workDir)) {
+        // progress is closed first: a line on the terminal is erased before any error line
+        try (MigrationReader reader = open(options, workDir);
+             Progress progress = Progress.forStderr(reader, err, options.progress())) {
             if (options.extract()) {
-                return extract(reader, options, workDir, out, err);
-            }
-            if (options.dump().equals("desc")) {
-                DescriptionWriter.write(reader, out, true);
-                return OK;
-            }
-            try (StateWriter state = new StateWriter(options.memory())) {
-                if (options.memory() && !reader.isRandomAccess()) {
-                    reader.setPageStore(state.pageStore()); // XBZRLE pages of a stream apply to the spooled pages
+                extract(reader, options, workDir, out, err, progress);
+            } else if (options.dump().equals("desc")) {
+                if (!reader.isRandomAccess()) {
+                    // a stream: the description comes last, after all the RAM
+                    while (!reader.isDescriptionKnown()) {
+                        MigrationEvent event = reader.next();
+                        progress.accept(event, reader);
+                        if (event == MigrationEvent.EOF) {
+                            break;
+                        }
+                    }
+                    progress.finish(Progress.bytesRead(reader));
                 }
-                MigrationConsumer.drive(reader, state, Progress.forStderr(reader, err));
-                state.writeTo(out, true);
+                DescriptionWriter.write(reader, out, true);
+            } else {
+                try (StateWriter state = new StateWriter(options.memory())) {
+                    if (options.memory() && !reader.isRandomAccess()) {
+                        reader.setPageStore(state.pageStore()); // XBZRLE pages of a stream apply to the spooled pages
+                    }
+                    MigrationConsumer.drive(reader, state, progress);
+                    state.writeTo(out, true);
+                }
             }
+            notePageSize(options, reader, err);
             return OK;
+        }
+    }
+
+    /**
+     * A --page-size the dump contradicted (its description or target-page-bits says another, or
+     * its RAM records read only as pages of another size) was not used: the run says so, as it
+     * succeeded with the dump's own size.
+     */
+    private static void notePageSize(Options options, MigrationReader reader, PrintStream err) {
+        long given = options.pageSize();
+        long used = reader.ramPageSize();
+        if (given > 0 && used > 0 && used != given) {
+            err.println("qevm: " + options.file() + ": --page-size " + given + " not used: the dump's RAM pages are "
+                    + used + " bytes (" + (reader.hasDescription() ? "its JSON VM description says so"
+                    : "as its RAM records read") + ")");
         }
     }
 
@@ -158,8 +207,8 @@ public final class Main {
      * reference prints them, desc.json first: on a stream, whose description comes last, they
      * wait until the reader knows whether there is one.
      */
-    private static int extract(MigrationReader reader, Options options, Path workDir, PrintStream out,
-                               PrintStream err) throws IOException {
+    private static void extract(MigrationReader reader, Options options, Path workDir, PrintStream out,
+                                PrintStream err, Progress progress) throws IOException {
         Path directory = options.outputDir() == null ? workDir : workDir.resolve(options.outputDir());
         Listing listing = new Listing(out);
         PageExtractor extractor = new PageExtractor(directory, listing::add,
@@ -173,7 +222,6 @@ public final class Main {
                 reader.setPageStore(extractor); // XBZRLE pages of a stream apply to what was extracted
             }
             StateWriter state = new StateWriter();
-            MigrationConsumer progress = Progress.forStderr(reader, err);
             MigrationConsumer.drive(reader, listing, extractor, state, progress);
             boolean described = reader.hasDescription();
             if (described) {
@@ -191,7 +239,6 @@ public final class Main {
                 err.println("qevm: " + options.file() + ": no JSON VM description: extracted RAM only,"
                         + " device state was not decoded");
             }
-            return OK;
         } catch (IOException | RuntimeException | Error e) {
             if (extractor.isAborted()) {
                 // a signal: the JVM is exiting 130 or 143 (this thread's exit waits for it), and

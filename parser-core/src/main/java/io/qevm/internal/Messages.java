@@ -58,9 +58,18 @@ public final class Messages {
                 + " until the JSON VM description at its end arrives (see ReadLimits.maxHeldStreamBytes)";
     }
 
-    public static String pageSizeDisagrees(long described, long read) {
+    public static String pageSizeDisagrees(long described, long read, boolean given) {
         return "the JSON VM description gives page_size " + described + ", but the RAM records were read with pages of "
-                + read + " bytes";
+                + read + " bytes" + (given ? ", the size given (--page-size)" : "");
+    }
+
+    /** Added to a RAM record's error when the stream did not state the page size it was read with. */
+    public static String pageSizeDoubt(long pageSize, boolean given) {
+        return given
+                ? "; the stream does not state its page size, and the one given, " + pageSize
+                        + " bytes (--page-size), may be wrong"
+                : "; the stream does not state its page size, and the one told from its first RAM records, " + pageSize
+                        + " bytes, may be wrong (give it with --page-size N)";
     }
 
     public static String pageBitsDisagree(int bits, long described) {
@@ -70,6 +79,11 @@ public final class Messages {
 
     public static String descriptionBeforeEof() {
         return "expected a record type, found QEMU_VM_VMDESCRIPTION (0x06) before QEMU_VM_EOF";
+    }
+
+    /** Not a byte to read: {@code kind} is "file" or "input" (a stream). */
+    public static String empty(String kind) {
+        return "empty " + kind;
     }
 
     /** {@code theEnd} from {@link #endOfSource} or {@link #endOfRegion}. */

@@ -57,6 +57,10 @@ public final class RamSection implements ReadLocation.EventSource {
     private long pageSize = -1;
     /** The size the user gave for a stream that gives none (ReadOptions.pageSize), or -1. */
     private long givenPageSize = -1;
+    /** Whether the page size was not stated by the stream but taken at the first page record: given or told. */
+    private boolean pageSizeLearnt;
+    /** Whether it was taken so, and no page of data in the records read ahead confirmed it: errors say it may be wrong. */
+    private boolean pageSizeInDoubt;
     private long flagMask = FLAG_BITS;
     private boolean ignoreShared;
     private boolean mappedRam;
@@ -99,6 +103,8 @@ public final class RamSection implements ReadLocation.EventSource {
             throw new IllegalArgumentException(Messages.badPageSize(size));
         }
         pageSize = size;
+        pageSizeLearnt = false;
+        pageSizeInDoubt = false;
         flagMask = size - 1;
         page.size = (int) size;
         for (Block listed : blocks.all()) {
@@ -117,6 +123,11 @@ public final class RamSection implements ReadLocation.EventSource {
             throw new IllegalArgumentException(Messages.badPageSize(size));
         }
         givenPageSize = size;
+    }
+
+    /** Whether the page size is the one given ({@link #setGivenPageSize}) and nothing in the stream stated it. */
+    public boolean pageSizeGiven() {
+        return pageSizeLearnt && pageSize == givenPageSize;
     }
 
     public static boolean validPageSize(long size) {
@@ -267,7 +278,7 @@ public final class RamSection implements ReadLocation.EventSource {
                     // a synchronisation point of multifd channels: nothing to read
                 }
                 case FLAG_HOOK -> throw at.malformed(Messages.ramHook());
-                default -> throw at.malformed(Messages.unknownRamFlags(flags));
+                default -> throw at.malformed(Messages.unknownRamFlags(flags) + pageSizeDoubt());
             }
         }
     }
@@ -292,7 +303,7 @@ public final class RamSection implements ReadLocation.EventSource {
             named = lastPageBlock = blocks.readName(in, lastPageBlock);
         }
         if (address < 0 || address > named.length - pageSize) {
-            throw at.malformed(Messages.pageOutsideBlock(address, named.name, named.length));
+            throw at.malformed(Messages.pageOutsideBlock(address, named.name, named.length) + pageSizeDoubt());
         }
         if (page.block != named) {
             page.block = named; // most records CONTINUE with the block before: no store
@@ -332,7 +343,21 @@ public final class RamSection implements ReadLocation.EventSource {
             throw at.malformed(Messages.noPageSize());
         }
         setPageSize(learnt);
+        pageSizeLearnt = true;
+        pageSizeInDoubt = !PageSizeProbe.readsDataPages(in, recordStart, blocks, lastPageBlock,
+                limits.maxCompressedPageBytes(), learnt);
         in.rewindTo(recordStart);
+    }
+
+    /**
+     * For errors a wrong page size gives (flags, addresses: the split of a record's header, and
+     * where a page of data ends, depend on it): when the stream did not state the size, and no
+     * page of data read ahead confirmed it, that it may be wrong, and which it was. (A data page
+     * read whole, the next record where it should be, is evidence enough: a stream cut short
+     * then fails without this doubt.)
+     */
+    private String pageSizeDoubt() {
+        return pageSizeInDoubt ? Messages.pageSizeDoubt(pageSize, pageSizeGiven()) : "";
     }
 
     /** The next entry of the MEM_SIZE block list, or, when the lengths add up, the record after it. */

@@ -45,7 +45,11 @@ final class Bootstrap {
      */
     static long readHeader(ByteCursor in) {
         long start = 0;
-        if (in.lookAhead(LIBVIRT_MAGIC_BYTES) == LIBVIRT_MAGIC_BYTES && isLibvirtMagic(in.slice(0, LIBVIRT_MAGIC_BYTES))) {
+        long head = in.lookAhead(LIBVIRT_MAGIC_BYTES);
+        if (head == 0) {
+            throw new TruncatedInputException(Messages.empty(in.source().kind()), ReadContext.at(0));
+        }
+        if (head == LIBVIRT_MAGIC_BYTES && isLibvirtMagic(in.slice(0, LIBVIRT_MAGIC_BYTES))) {
             start = skipLibvirtHeader(in);
         }
         long magic = in.be32();

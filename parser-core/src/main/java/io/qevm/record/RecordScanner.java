@@ -133,7 +133,7 @@ public final class RecordScanner {
             if (ram.pageSize() < 0) {
                 ram.setPageSize(pageSize);
             } else if (ram.pageSize() != pageSize) {
-                throw new MalformedStreamException(Messages.pageSizeDisagrees(pageSize, ram.pageSize()), where);
+                throw new MalformedStreamException(Messages.pageSizeDisagrees(pageSize, ram.pageSize(), ram.pageSizeGiven()), where);
             }
         }
     }

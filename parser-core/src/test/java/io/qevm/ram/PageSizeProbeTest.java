@@ -131,6 +131,52 @@ final class PageSizeProbeTest {
         assertEquals(4096, probe(pages, null, 1024), "nor do 1 KiB ones");
     }
 
+    /**
+     * A RAM scan starts with runs of zero pages, which every size up to the page size reads: the
+     * first page of data, perhaps 100,000 records in, is what contradicts a size given too small.
+     * The probe reads every record of its look ahead (j-suppress-vmdesc with 2 KiB given read
+     * 16,384 of them, took 2 KiB, and failed later on its first data page).
+     */
+    @Test
+    void aSizeGivenTooSmallIsContradictedByTheFirstDataPageFarAhead() {
+        int zeroPages = 100_000; // 9 bytes each: 900 kB, inside the 1 MiB look ahead
+        blocks((zeroPages + 2L) * 4096);
+        StreamBuilder b = records().zeroPage(0, "pc.ram", 0);
+        for (long n = 1; n < zeroPages; n++) {
+            b.zeroPage(n * 4096, null, 0);
+        }
+        byte[] bytes = b.page(zeroPages * 4096L, null, StreamBuilder.pattern(4096, 7)).eos().toByteArray();
+        assertEquals(4096, probe(bytes, null, 2048), "the data page is not a 2 KiB one");
+        assertEquals(4096, probe(bytes, null, 1024));
+        assertEquals(4096, probe(bytes, null));
+        assertEquals(4096, probe(bytes, null, 4096));
+    }
+
+    /** Zero pages only show that a size is not ruled out; a page of data read as one of the size is evidence. */
+    @Test
+    void dataPagesConfirmASize() {
+        blocks(1 << 20);
+        byte[] zeros = records().zeroPage(0, "pc.ram", 0).zeroPage(4096, null, 0).eos().toByteArray();
+        byte[] data = records().zeroPage(0, "pc.ram", 0).page(4096, null, new byte[4096]).eos().toByteArray();
+        assertEquals(false, readsDataPages(zeros, 4096));
+        assertEquals(true, readsDataPages(data, 4096));
+        assertEquals(false, readsDataPages(data, 2048), "2 KiB does not read them at all");
+    }
+
+    private boolean readsDataPages(byte[] records, long size) {
+        boolean onHeap = readsDataPagesOn(records, size, false);
+        assertEquals(onHeap, readsDataPagesOn(records, size, true), "a stream tells the same");
+        return onHeap;
+    }
+
+    private boolean readsDataPagesOn(byte[] records, long size, boolean stream) {
+        RamTesting.Cursor c = RamTesting.cursor(records, stream).startRecord(null);
+        c.in().be64();
+        boolean reads = PageSizeProbe.readsDataPages(c.in(), 0, blocks, null, MAX_COMPRESSED, size);
+        assertEquals(8, c.in().position(), "reads ahead without moving");
+        return reads;
+    }
+
     @Test
     void continueUsesTheBlockOfTheRecordBefore() {
         blocks(1 << 20);

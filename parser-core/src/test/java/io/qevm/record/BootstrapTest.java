@@ -75,6 +75,13 @@ final class BootstrapTest {
                 .toByteArray(), stream, "expected stream version 3, found 2", 4, 4);
     }
 
+    /** Not a byte: "empty file" (or input), not a 32-bit value the end of the file cuts. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void anEmptyFile(boolean stream) {
+        fails(TruncatedInputException.class, new byte[0], stream, stream ? "empty input" : "empty file", 0, 0);
+    }
+
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void aFileShorterThanTheHeader(boolean stream) {

@@ -1,0 +1,64 @@
+# bash completion for qevm: options, the values of -d and --page-size, a file for -f, a
+# directory for -o. Long options are completed in full, and an abbreviated one (--fi, which the
+# CLI accepts as argparse does) still gets its value completed.
+# Use: source it from ~/.bashrc, or copy it to ~/.local/share/bash-completion/completions/qevm.
+# Needs bash alone (not the bash-completion package). Keep the lists below in step with
+# qevm --help (cli/src/main/java/io/qevm/cli/Options.java).
+
+_qevm() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev= option
+    local long='--help --file --memory --dump --extract --output-dir --ram-only --page-size
+        --no-clobber --progress --no-progress --debug --version'
+    local short='-h -f -m -d -x -o'
+    if [ "$COMP_CWORD" -gt 0 ]; then
+        prev=${COMP_WORDS[COMP_CWORD - 1]}
+    fi
+    # --name=value: bash splits it at '=' (COMP_WORDBREAKS), into --name, = and value
+    if [ "$cur" = "=" ]; then
+        prev=${COMP_WORDS[COMP_CWORD - 1]}
+        cur=
+    elif [ "$prev" = "=" ] && [ "$COMP_CWORD" -gt 1 ]; then
+        prev=${COMP_WORDS[COMP_CWORD - 2]}
+    fi
+    # an abbreviated long option stands for the one option it is a prefix of
+    case $prev in
+        --?*)
+            local match= count=0
+            for option in $long; do
+                case $option in
+                    "$prev"*) match=$option; count=$((count + 1)) ;;
+                esac
+            done
+            [ "$count" -eq 1 ] && prev=$match
+            ;;
+    esac
+    case $prev in
+        -f | --file)
+            compopt -o filenames 2>/dev/null
+            local IFS=$'\n' # names may hold spaces
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return
+            ;;
+        -o | --output-dir)
+            compopt -o filenames 2>/dev/null
+            local IFS=$'\n'
+            COMPREPLY=($(compgen -d -- "$cur"))
+            return
+            ;;
+        -d | --dump)
+            COMPREPLY=($(compgen -W 'state desc' -- "$cur"))
+            return
+            ;;
+        --page-size)
+            COMPREPLY=($(compgen -W '4096 8192 16384 65536 1024' -- "$cur"))
+            return
+            ;;
+    esac
+    case $cur in
+        --*) COMPREPLY=($(compgen -W "$long" -- "$cur")) ;;
+        -*) COMPREPLY=($(compgen -W "$short $long" -- "$cur")) ;;
+        *) COMPREPLY=() ;;
+    esac
+}
+
+complete -F _qevm qevm

@@ -1,0 +1,67 @@
+package io.qevm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The distribution's man page and bash completion (src/dist, written by hand) name every option
+ * that {@code qevm --help} lists: an option added to {@link Options} without them fails here.
+ * (They may name more: options documented ahead of the code.)
+ */
+final class DistDocsTest {
+
+    /** Surefire runs in the module's folder. */
+    private static final Path DIST = Path.of("src/dist");
+
+    private static final Pattern LONG = Pattern.compile("(?<![\\w-])--[a-z][a-z-]*[a-z]");
+    private static final Pattern SHORT = Pattern.compile("(?<![\\w-])-[a-z](?![\\w-])");
+
+    private static Set<String> options(Pattern pattern, String text) {
+        Set<String> found = new TreeSet<>();
+        Matcher matcher = pattern.matcher(text);
+        while (matcher.find()) {
+            found.add(matcher.group());
+        }
+        return found;
+    }
+
+    private static Set<String> missing(Set<String> wanted, Set<String> found) {
+        Set<String> missing = new TreeSet<>(wanted);
+        missing.removeAll(found);
+        return missing;
+    }
+
+    @Test
+    void manPageNamesEveryOptionOfHelp() throws IOException {
+        // roff writes a hyphen as \-: the page reads as text with them undone
+        String page = Files.readString(DIST.resolve("man/qevm.1")).replace("\\-", "-");
+        Set<String> longOptions = options(LONG, Options.HELP);
+        Set<String> shortOptions = options(SHORT, Options.HELP);
+        assertTrue(longOptions.contains("--output-dir") && shortOptions.contains("-o"),
+                "the help text no longer lists options as this test reads them: " + longOptions + shortOptions);
+        assertEquals(Set.of(), missing(longOptions, options(LONG, page)), "long options of --help missing from qevm.1");
+        assertEquals(Set.of(), missing(shortOptions, options(SHORT, page)), "short options of --help missing from qevm.1");
+        assertTrue(page.contains("\"qevm @VERSION@\""), "qevm.1's .TH line lost the @VERSION@ the build fills in");
+    }
+
+    @Test
+    void completionOffersEveryOptionOfHelp() throws IOException {
+        String script = Files.readString(DIST.resolve("completion/qevm.bash"));
+        Matcher lists = Pattern.compile("local long='([^']*)'\\s+local short='([^']*)'").matcher(script);
+        assertTrue(lists.find(), "qevm.bash no longer has its long='...' and short='...' lists");
+        assertEquals(Set.of(), missing(options(LONG, Options.HELP), options(LONG, lists.group(1))),
+                "long options of --help missing from qevm.bash");
+        assertEquals(Set.of(), missing(options(SHORT, Options.HELP), options(SHORT, lists.group(2))),
+                "short options of --help missing from qevm.bash");
+        assertTrue(script.contains("compgen -W 'state desc'"), "qevm.bash no longer completes -d with state and desc");
+    }
+}

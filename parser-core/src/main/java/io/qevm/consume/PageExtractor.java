@@ -97,6 +97,7 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
     /**
      * An extractor writing under {@code outputDirectory} (created if missing).
      *
+     * @param outputDirectory where the files go
      * @param onBlock told each block's name when its file is created (the CLI prints it)
      * @throws OutputFileException if the directory cannot be created or resolved
      */
@@ -241,6 +242,11 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
     /**
      * A stream to a whole file {@code name} under the output directory, renamed into place by
      * {@link #commit()} with the blocks. The caller closes it.
+     *
+     * @param name the file's name, relative to the output directory
+     * @return the stream
+     * @throws IOException if the file cannot be created, or the name is refused
+     *                     ({@link OutputFileException})
      */
     public OutputStream newFile(String name) throws IOException {
         Path path = OutputPaths.resolve(root, name);
@@ -296,7 +302,11 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         }
     }
 
-    /** Writes what is pending and renames every file into place. */
+    /**
+     * Writes what is pending and renames every file into place.
+     *
+     * @throws IOException if a file cannot be written or renamed ({@link OutputFileException})
+     */
     public void commit() throws IOException {
         flushRun();
         closeChannels();

@@ -74,22 +74,22 @@ public enum MigrationEvent {
         this.hasPayload = trait == Trait.PAYLOAD;
     }
 
-    /** The event's {@link MigrationEventId} constant. */
+    /** {@return the event's {@link MigrationEventId} constant} */
     public int id() {
         return id;
     }
 
-    /** Whether the event opens a scope that a later event closes (SECTION_START, STRUCT_START, SUBSECTION). */
+    /** {@return whether the event opens a scope that a later event closes (SECTION_START, STRUCT_START, SUBSECTION)} */
     public boolean opensScope() {
         return opensScope;
     }
 
-    /** Whether the event closes the innermost open scope (SECTION_END, STRUCT_END, SUBSECTION_END). */
+    /** {@return whether the event closes the innermost open scope (SECTION_END, STRUCT_END, SUBSECTION_END)} */
     public boolean closesScope() {
         return closesScope;
     }
 
-    /** Whether the event carries bytes to read as a view: RAM_PAGE, FIELD, COMMAND. */
+    /** {@return whether the event carries bytes to read as a view: RAM_PAGE, FIELD, COMMAND} */
     public boolean hasPayload() {
         return hasPayload;
     }

@@ -108,6 +108,8 @@ public final class MigrationReader implements AutoCloseable {
      * Opens a migration file (a QEMU stream or a libvirt save image): mapped when it is a
      * regular file, read as a stream when it is a pipe, a FIFO or a character device.
      *
+     * @param file the file
+     * @return a reader before the stream's first event
      * @throws IOException            if the file cannot be opened or mapped
      * @throws MigrationReadException if it is not a migration stream, or (by default) a file
      *                                without a JSON description
@@ -116,7 +118,17 @@ public final class MigrationReader implements AutoCloseable {
         return open(file, ReadOptions.DEFAULT);
     }
 
-    /** As {@link #open(Path)}, with the given options. */
+    /**
+     * As {@link #open(Path)}, with the given options.
+     *
+     * @param file    the file
+     * @param options how to read it
+     * @return a reader before the stream's first event
+     * @throws IOException            if the file cannot be opened or mapped
+     * @throws MigrationReadException if it is not a migration stream, or a file without a JSON
+     *                                description while {@link ReadOptions.Feature#REQUIRE_DESCRIPTION}
+     *                                is on
+     */
     public static MigrationReader open(Path file, ReadOptions options) throws IOException {
         return over(ByteSource.open(file), options);
     }
@@ -125,6 +137,9 @@ public final class MigrationReader implements AutoCloseable {
      * A reader over a stream read once, forward, through a window of bounded size (standard
      * input, a pipe, a socket). It closes {@code in} on {@link #close()}.
      *
+     * @param in      the stream, at the start of the migration stream (or of a libvirt save image)
+     * @param options how to read it
+     * @return a reader before the stream's first event
      * @throws IOException            if the stream cannot be read
      * @throws MigrationReadException if it is not a migration stream
      */
@@ -132,7 +147,14 @@ public final class MigrationReader implements AutoCloseable {
         return over(ByteSource.of(in, "<stream>"), options);
     }
 
-    /** A reader over a stream already in memory; the array is not copied. */
+    /**
+     * A reader over a stream already in memory; the array is not copied.
+     *
+     * @param bytes   the stream
+     * @param options how to read it
+     * @return a reader before the stream's first event
+     * @throws MigrationReadException if it is not a migration stream
+     */
     public static MigrationReader open(byte[] bytes, ReadOptions options) {
         return over(ByteSource.of(bytes, "<memory>"), options);
     }
@@ -148,59 +170,59 @@ public final class MigrationReader implements AutoCloseable {
 
     // ------------------------------------------------------------------ stream-wide accessors
 
-    /** The event the cursor is on, or {@code null} before the first {@link #next()}. */
+    /** {@return the event the cursor is on, or {@code null} before the first {@link #next()}} */
     public MigrationEvent currentEvent() {
         return event;
     }
 
-    /** Byte offset (from the start of the source) where the current event starts. */
+    /** {@return the byte offset (from the start of the source) where the current event starts} */
     public long eventOffset() {
         return scanner.location().eventOffset();
     }
 
-    /** Byte offset of the cursor: where the next event will start. */
+    /** {@return the byte offset of the cursor: where the next event will start} */
     public long position() {
         return scanner.position();
     }
 
-    /** The source's name: the file path, {@code <stream>} or {@code <memory>}. */
+    /** {@return the source's name: the file path, {@code <stream>} or {@code <memory>}} */
     public String sourceName() {
         return source.name();
     }
 
-    /** The source's size in bytes, or -1 while not known (a stream not yet read to its end). */
+    /** {@return the source's size in bytes, or -1 while not known (a stream not yet read to its end)} */
     public long sourceSize() {
         return source.size();
     }
 
     /**
-     * Whether bytes the reader has passed can be read again ({@link #bytesAt}): a file or an
-     * array, not a stream.
+     * {@return whether bytes the reader has passed can be read again ({@link #bytesAt}): a file or an
+     * array, not a stream}
      */
     public boolean isRandomAccess() {
         return source.isRandomAccess();
     }
 
-    /** Byte offset of the QEMU stream's magic: 0, or past a libvirt save header. */
+    /** {@return the byte offset of the QEMU stream's magic: 0, or past a libvirt save header} */
     public long streamStart() {
         return scanner.streamStart();
     }
 
     /**
-     * Whether the reader knows if the stream has a JSON description: from the start on a file;
-     * on a stream once it has reached the device state or EOF, as the description comes last.
+     * {@return whether the reader knows if the stream has a JSON description: from the start on a file;
+     * on a stream once it has reached the device state or EOF, as the description comes last}
      */
     public boolean isDescriptionKnown() {
         return scanner.descriptionKnown();
     }
 
-    /** Whether the stream has a JSON description, as far as {@link #isDescriptionKnown() known}. */
+    /** {@return whether the stream has a JSON description, as far as {@link #isDescriptionKnown() known}} */
     public boolean hasDescription() {
         return scanner.hasDescription();
     }
 
     /**
-     * The JSON description's bytes (UTF-8), read-only.
+     * {@return the JSON description's bytes (UTF-8), read-only}
      *
      * @throws IllegalStateException if the stream has none, or it is not known yet
      */
@@ -212,19 +234,19 @@ public final class MigrationReader implements AutoCloseable {
         return MemorySegment.ofArray(scanner.descriptionJson()).asReadOnly();
     }
 
-    /** Byte offset of the JSON text of the description, or -1. */
+    /** {@return the byte offset of the JSON text of the description, or -1} */
     public long descriptionJsonOffset() {
         return scanner.descriptionJsonOffset();
     }
 
-    /** The RAM page size: from the description, target-page-bits, the options or the records; -1 while unknown. */
+    /** {@return the RAM page size: from the description, target-page-bits, the options or the records; -1 while unknown} */
     public long ramPageSize() {
         return ram.pageSize();
     }
 
     /**
-     * Where reading stopped at a device section it could not decode (a stream without a JSON
-     * description, read for its RAM), or -1 when it did not.
+     * {@return where reading stopped at a device section it could not decode (a stream without a JSON
+     * description, read for its RAM), or -1 when it did not}
      */
     public long deviceStateSkippedAt() {
         return scanner.deviceStateSkippedAt();
@@ -234,6 +256,8 @@ public final class MigrationReader implements AutoCloseable {
      * Where earlier copies of pages come from, for XBZRLE deltas: needed on a stream, which
      * cannot read them again (see {@link PageStore}); on a file the reader reads them from the
      * file when no store is set.
+     *
+     * @param store the store, or null for none
      */
     public void setPageStore(PageStore store) {
         ram.setPageStore(store);
@@ -244,6 +268,7 @@ public final class MigrationReader implements AutoCloseable {
     /**
      * Moves to the next event and returns it. After {@link MigrationEvent#EOF}, returns EOF again.
      *
+     * @return the event the cursor is now on
      * @throws MigrationReadException if the stream is truncated, malformed or over a limit
      * @throws UncheckedIOException   if the source cannot be read
      */
@@ -260,6 +285,8 @@ public final class MigrationReader implements AutoCloseable {
     /**
      * Skips the rest of the current section record: from any event inside it, moves to its
      * {@link MigrationEvent#SECTION_END} and returns it (on a FOOTER, returns the FOOTER).
+     *
+     * @return the event the cursor is now on: SECTION_END or FOOTER
      */
     public MigrationEvent skipSection() {
         requireSection("skipSection()");
@@ -270,18 +297,18 @@ public final class MigrationReader implements AutoCloseable {
     }
 
     /**
-     * The innermost scope the cursor is in (section, struct, subsection), or null outside
-     * section records. See {@link ReadScope}.
+     * {@return the innermost scope the cursor is in (section, struct, subsection), or null outside
+     * section records} See {@link ReadScope}.
      */
     public ReadScope scope() {
         return scanner.inSection() ? fields.scope() : null;
     }
 
     /**
-     * Where the current field, struct or subsection is: the names from the section down,
+     * {@return where the current field, struct or subsection is: the names from the section down,
      * joined by {@code /}, array elements with their index: {@code cpu/env.regs[3]} for element
      * 3 of field {@code env.regs} of section {@code cpu}, {@code cpu/env[1]/regs[3]} inside a
-     * struct array {@code env}; a subsection adds its name as the stream gives it.
+     * struct array {@code env}; a subsection adds its name as the stream gives it}
      */
     public String fieldPath() {
         require(Validity.PATH, "fieldPath()");
@@ -295,31 +322,31 @@ public final class MigrationReader implements AutoCloseable {
 
     // ------------------------------------------------------------------ section accessors
 
-    /** The record type of the current section record. */
+    /** {@return the record type of the current section record} */
     public RecordType recordType() {
         requireSection("recordType()");
         return scanner.recordType();
     }
 
-    /** The current section's id (unsigned 32 bits). */
+    /** {@return the current section's id (unsigned 32 bits)} */
     public long sectionId() {
         requireSection("sectionId()");
         return scanner.sectionId();
     }
 
-    /** The current section's idstr, e.g. {@code ram} or {@code cpu}. */
+    /** {@return the current section's idstr, e.g. {@code ram} or {@code cpu}} */
     public String sectionName() {
         requireSection("sectionName()");
         return scanner.sectionName();
     }
 
-    /** The current section's instance id (unsigned 32 bits). */
+    /** {@return the current section's instance id (unsigned 32 bits)} */
     public long instanceId() {
         requireSection("instanceId()");
         return scanner.instanceId();
     }
 
-    /** The current section's version id (unsigned 32 bits). */
+    /** {@return the current section's version id (unsigned 32 bits)} */
     public long sectionVersion() {
         requireSection("sectionVersion()");
         return scanner.sectionVersion();
@@ -327,31 +354,31 @@ public final class MigrationReader implements AutoCloseable {
 
     // ------------------------------------------------------------------ configuration and commands
 
-    /** The machine type, e.g. {@code pc-i440fx-7.2}. */
+    /** {@return the machine type, e.g. {@code pc-i440fx-7.2}} */
     public String machineName() {
         require(Validity.CONFIGURATION, "machineName()");
         return scanner.machineName();
     }
 
-    /** The migration capabilities the CONFIGURATION record lists (x-ignore-shared, mapped-ram...). */
+    /** {@return the migration capabilities the CONFIGURATION record lists (x-ignore-shared, mapped-ram...)} */
     public List<String> capabilities() {
         require(Validity.CONFIGURATION, "capabilities()");
         return scanner.capabilities();
     }
 
-    /** The target-page-bits subsection's value, or -1 when the record has none. */
+    /** {@return the target-page-bits subsection's value, or -1 when the record has none} */
     public int targetPageBits() {
         require(Validity.CONFIGURATION, "targetPageBits()");
         return scanner.targetPageBits();
     }
 
-    /** The MIG_CMD_* number of the current COMMAND. */
+    /** {@return the MIG_CMD_* number of the current COMMAND} */
     public int commandType() {
         require(Validity.COMMAND, "commandType()");
         return scanner.commandType();
     }
 
-    /** The current COMMAND's payload, a view valid until {@link #next()}. */
+    /** {@return the current COMMAND's payload, a view valid until {@link #next()}} */
     public MemorySegment commandPayload() {
         require(Validity.COMMAND, "commandPayload()");
         return scanner.commandPayload();
@@ -359,55 +386,55 @@ public final class MigrationReader implements AutoCloseable {
 
     // ------------------------------------------------------------------ RAM accessors
 
-    /** The RAM block the current page or block entry belongs to. */
+    /** {@return the RAM block the current page or block entry belongs to} */
     public String blockName() {
         require(Validity.BLOCK, "blockName()");
         return ram.block().name();
     }
 
-    /** The block's used_length in bytes. */
+    /** {@return the block's used_length in bytes} */
     public long blockLength() {
         require(Validity.RAM_BLOCK, "blockLength()");
         return ram.block().length();
     }
 
-    /** The block's own page size when the stream gives it (postcopy, huge pages), else -1. */
+    /** {@return the block's own page size when the stream gives it (postcopy, huge pages), else -1} */
     public long blockPageSize() {
         require(Validity.RAM_BLOCK, "blockPageSize()");
         return ram.block().pageSize();
     }
 
-    /** The block's guest address when the stream gives it (x-ignore-shared), else -1. */
+    /** {@return the block's guest address when the stream gives it (x-ignore-shared), else -1} */
     public long blockMrAddr() {
         require(Validity.RAM_BLOCK, "blockMrAddr()");
         return ram.block().mrAddr();
     }
 
     /**
-     * Offset of the current page within its block (not a guest-physical address: the block's
-     * place in guest memory is the machine's business).
+     * {@return the offset of the current page within its block (not a guest-physical address: the block's
+     * place in guest memory is the machine's business)}
      */
     public long pageOffset() {
         require(Validity.PAGE, "pageOffset()");
         return ram.pageAddress();
     }
 
-    /** Bytes in a page: the target page size. */
+    /** {@return the bytes in a page: the target page size} */
     public int pageSize() {
         require(Validity.PAGE, "pageSize()");
         return (int) ram.pageSize();
     }
 
-    /** The fill byte of the current ZERO_PAGE (0 in practice). */
+    /** {@return the fill byte of the current ZERO_PAGE (0 in practice)} */
     public int fillByte() {
         require(Validity.ZERO_PAGE, "fillByte()");
         return ram.fillByte();
     }
 
     /**
-     * Whether the stream sent this page before (a live migration sends a page again each time
+     * {@return whether the stream sent this page before (a live migration sends a page again each time
      * the guest dirtied it; the last copy wins): counting pages by {@code !isResend()} counts
-     * each page once. Needs {@link ReadOptions.Feature#TRACK_RESENDS}.
+     * each page once} Needs {@link ReadOptions.Feature#TRACK_RESENDS}.
      *
      * @throws IllegalStateException also when the feature is off
      */
@@ -417,34 +444,43 @@ public final class MigrationReader implements AutoCloseable {
     }
 
     /**
-     * The segment holding the current RAM_PAGE's bytes at {@link #pageDataOffset()}, whatever the
+     * {@return the segment holding the current RAM_PAGE's bytes at {@link #pageDataOffset()}, whatever the
      * page's encoding (an XBZRLE page is decoded when first asked for); with it a consumer reads
-     * the page without any allocation. Valid until {@link #next()}.
+     * the page without any allocation} Valid until {@link #next()}.
      */
     public MemorySegment pageData() {
         require(Validity.DATA_PAGE, "pageData()");
         return ram.pageData();
     }
 
-    /** Where the current RAM_PAGE's bytes start in {@link #pageData()}. */
+    /** {@return where the current RAM_PAGE's bytes start in {@link #pageData()}} */
     public long pageDataOffset() {
         require(Validity.DATA_PAGE, "pageDataOffset()");
         return ram.pageDataIndex();
     }
 
-    /** The current RAM_PAGE's bytes as a view of exactly one page (a new segment object). Valid until {@link #next()}. */
+    /** {@return the current RAM_PAGE's bytes as a view of exactly one page (a new segment object)} Valid until {@link #next()}. */
     public MemorySegment page() {
         require(Validity.DATA_PAGE, "page()");
         return ram.pageData().asSlice(ram.pageDataIndex(), ram.pageSize());
     }
 
-    /** Copies the current RAM_PAGE's bytes into {@code into} at {@code offset}. */
+    /**
+     * Copies the current RAM_PAGE's bytes into {@code into} at {@code offset}.
+     *
+     * @param into   the array, with room for a page at {@code offset}
+     * @param offset where the page goes in it
+     */
     public void copyPage(byte[] into, int offset) {
         require(Validity.DATA_PAGE, "copyPage()");
         MemorySegment.copy(ram.pageData(), ValueLayout.JAVA_BYTE, ram.pageDataIndex(), into, offset, (int) ram.pageSize());
     }
 
-    /** Copies the current RAM_PAGE's bytes into {@code into} at its position, which moves past them. */
+    /**
+     * Copies the current RAM_PAGE's bytes into {@code into} at its position, which moves past them.
+     *
+     * @param into the buffer, with a page of room left
+     */
     public void copyPage(ByteBuffer into) {
         require(Validity.DATA_PAGE, "copyPage()");
         int size = (int) ram.pageSize();
@@ -452,15 +488,15 @@ public final class MigrationReader implements AutoCloseable {
         into.position(into.position() + size);
     }
 
-    /** How the current RAM_PAGE travelled; its bytes are decoded whatever the encoding. */
+    /** {@return how the current RAM_PAGE travelled; its bytes are decoded whatever the encoding} */
     public PageEncoding pageEncoding() {
         require(Validity.DATA_PAGE, "pageEncoding()");
         return ram.pageEncoding();
     }
 
     /**
-     * Offset in the source of the current RAM_PAGE's bytes when they lie there as they are (raw
-     * and mapped-ram pages), else -1 (decoded pages live in a buffer reused by {@link #next()}).
+     * {@return the offset in the source of the current RAM_PAGE's bytes when they lie there as they are (raw
+     * and mapped-ram pages), else -1 (decoded pages live in a buffer reused by {@link #next()})}
      * On a {@link #isRandomAccess() random-access} source, {@link #bytesAt} reads them again later.
      */
     public long pageSourceOffset() {
@@ -472,6 +508,9 @@ public final class MigrationReader implements AutoCloseable {
      * A view of the source's bytes [offset, offset + length), valid until {@link #close()}: for
      * consumers that keep where a page lies and read it again later.
      *
+     * @param offset the first byte's offset in the source
+     * @param length how many bytes
+     * @return the view
      * @throws IllegalStateException    if the source is not random-access
      * @throws IllegalArgumentException if the range is not within the source
      */
@@ -499,80 +538,80 @@ public final class MigrationReader implements AutoCloseable {
 
     // ------------------------------------------------------------------ field accessors
 
-    /** The field's name (or, on STRUCT_START, the struct field's name). */
+    /** {@return the field's name (or, on STRUCT_START, the struct field's name)} */
     public String fieldName() {
         require(Validity.FIELD, "fieldName()");
         return fields.field().name();
     }
 
-    /** The field's JSON type, e.g. {@code uint32} or {@code pci config}. */
+    /** {@return the field's JSON type, e.g. {@code uint32} or {@code pci config}} */
     public String fieldType() {
         require(Validity.FIELD, "fieldType()");
         return fields.field().type();
     }
 
-    /** How the field's bytes are read. */
+    /** {@return how the field's bytes are read} */
     public FieldKind fieldKind() {
         require(Validity.FIELD, "fieldKind()");
         return fields.field().kind();
     }
 
     /**
-     * The element's index when the field is an array entry ({@code array_len} or {@code index}
-     * in the description), else -1. Consecutive entries of one name form one array.
+     * {@return the element's index when the field is an array entry ({@code array_len} or {@code index}
+     * in the description), else -1} Consecutive entries of one name form one array.
      */
     public long fieldIndex() {
         require(Validity.FIELD, "fieldIndex()");
         return fields.fieldIndex();
     }
 
-    /** How many bytes the field's value takes in the stream (a capability: its name's). */
+    /** {@return how many bytes the field's value takes in the stream (a capability: its name's)} */
     public long fieldSize() {
         require(Validity.VALUE, "fieldSize()");
         return fields.valueLength();
     }
 
-    /** The field's raw bytes, a view (for a capability, the name without its length byte). */
+    /** {@return the field's raw bytes, a view (for a capability, the name without its length byte)} */
     public MemorySegment fieldBytes() {
         require(Validity.VALUE, "fieldBytes()");
         return fields.valueBytes();
     }
 
     /**
-     * The value of an integer field of up to 8 bytes: sign-extended for {@link FieldKind#SIGNED},
+     * {@return the value of an integer field of up to 8 bytes: sign-extended for {@link FieldKind#SIGNED},
      * zero-extended for {@link FieldKind#UNSIGNED} (a uint64 above 2^63 comes out negative: read
-     * it with {@link Long#toUnsignedString(long)}).
+     * it with {@link Long#toUnsignedString(long)})}
      */
     public long fieldLongValue() {
         requireInteger("fieldLongValue()", 8);
         return fields.integerValue();
     }
 
-    /** The value of an integer field of any size, signed or not as its kind says. */
+    /** {@return the value of an integer field of any size, signed or not as its kind says} */
     public BigInteger fieldBigIntegerValue() {
         requireInteger("fieldBigIntegerValue()", Long.MAX_VALUE);
         return fields.bigIntegerValue();
     }
 
-    /** The value of a {@code bool} field: whether its first byte is not zero. */
+    /** {@return the value of a {@code bool} field: whether its first byte is not zero} */
     public boolean fieldBooleanValue() {
         requireKind("fieldBooleanValue()", FieldKind.BOOL, "bool");
         return fields.booleanValue();
     }
 
-    /** The name of a {@code capability} field (UTF-8; malformed bytes become U+FFFD). */
+    /** {@return the name of a {@code capability} field (UTF-8; malformed bytes become U+FFFD)} */
     public String fieldStringValue() {
         requireKind("fieldStringValue()", FieldKind.CAPABILITY, "capability");
         return fields.stringValue();
     }
 
-    /** The subsection's name as the stream gives it. */
+    /** {@return the subsection's name as the stream gives it} */
     public String subsectionName() {
         require(Validity.SUBSECTION, "subsectionName()");
         return fields.subsectionName();
     }
 
-    /** The subsection's version id (unsigned 32 bits). */
+    /** {@return the subsection's version id (unsigned 32 bits)} */
     public long subsectionVersion() {
         require(Validity.SUBSECTION, "subsectionVersion()");
         return fields.subsectionVersion();

@@ -21,6 +21,9 @@ public interface PageStore {
      * Copies the latest copy of the page at {@code offset} of block {@code block} into
      * {@code into} (one page): zeros when the page was never sent.
      *
+     * @param block  the RAM block's idstr
+     * @param offset the page's offset in the block
+     * @param into   where the page's bytes go: exactly one page
      * @throws IOException if the store cannot be read
      */
     void readPage(String block, long offset, MemorySegment into) throws IOException;

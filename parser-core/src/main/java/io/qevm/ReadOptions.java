@@ -34,6 +34,7 @@ public final class ReadOptions {
             this.enabledByDefault = enabledByDefault;
         }
 
+        /** {@return whether the feature is on unless a {@link Builder} turns it off} */
         public boolean enabledByDefault() {
             return enabledByDefault;
         }
@@ -56,19 +57,26 @@ public final class ReadOptions {
         this.pageSize = b.pageSize;
     }
 
+    /** {@return a builder that starts from every feature's default} */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * {@return whether a feature is on}
+     *
+     * @param feature the feature
+     */
     public boolean isEnabled(Feature feature) {
         return (features & feature.mask()) != 0;
     }
 
+    /** {@return the bounds the reader checks what it reads against} */
     public ReadLimits limits() {
         return limits;
     }
 
-    /** The page size given for streams that do not say it, or -1 (the reader tells it from the records). */
+    /** {@return the page size given for streams that do not say it, or -1 (the reader tells it from the records)} */
     public long pageSize() {
         return pageSize;
     }
@@ -87,27 +95,47 @@ public final class ReadOptions {
             }
         }
 
+        /**
+         * Turns a feature on.
+         *
+         * @param feature the feature
+         * @return this builder
+         */
         public Builder enable(Feature feature) {
             features |= feature.mask();
             return this;
         }
 
+        /**
+         * Turns a feature off.
+         *
+         * @param feature the feature
+         * @return this builder
+         */
         public Builder disable(Feature feature) {
             features &= ~feature.mask();
             return this;
         }
 
+        /**
+         * Sets the bounds the reader checks against ({@link ReadLimits#DEFAULT} unless set).
+         *
+         * @param limits the bounds
+         * @return this builder
+         */
         public Builder limits(ReadLimits limits) {
             this.limits = java.util.Objects.requireNonNull(limits, "limits");
             return this;
         }
 
         /**
-         * The target page size to read RAM with when the stream gives none before its pages
+         * Sets the target page size to read RAM with when the stream gives none before its pages
          * (no JSON description and no target-page-bits), a power of two from 512 to 1 MiB: taken
          * if the RAM records read as pages of that size. Without it, or when they do not, the
          * reader tells the size from the records themselves; the description checks it later.
          *
+         * @param pageSize the page size in bytes
+         * @return this builder
          * @throws IllegalArgumentException if it is not such a power of two
          */
         public Builder pageSize(long pageSize) {
@@ -118,6 +146,7 @@ public final class ReadOptions {
             return this;
         }
 
+        /** {@return the options set so far, the others at their defaults} */
         public ReadOptions build() {
             return new ReadOptions(this);
         }

@@ -23,29 +23,34 @@ public interface ReadScope {
         SUBSECTION
     }
 
+    /** {@return what kind of scope this is} */
     Kind kind();
 
-    /** The section's idstr, the struct field's name, or the subsection's name. */
+    /** {@return the section's idstr, the struct field's name, or the subsection's name} */
     String name();
 
-    /** For a struct that is an array element, its index; else -1. */
+    /** {@return the index of a struct that is an array element, else -1} */
     long index();
 
-    /** The scope this one is in, or null for a section. */
+    /** {@return the scope this one is in, or null for a section} */
     ReadScope parent();
 
-    /** 0 for a section, 1 for what is directly in it, and so on. */
+    /** {@return 0 for a section, 1 for what is directly in it, and so on} */
     int depth();
 
     /**
-     * The names from the section down to this scope, joined by {@code /}, array elements with
-     * their {@code [index]}: e.g. {@code cpu/env[0]}. Built when asked.
+     * {@return the names from the section down to this scope, joined by {@code /}, array elements with
+     * their {@code [index]}: e.g. {@code cpu/env[0]}} Built when asked.
      */
     String path();
 
-    /** The value a consumer set on this scope, or null. */
+    /** {@return the value a consumer set on this scope, or null} */
     Object currentValue();
 
-    /** Keeps {@code value} with this scope until it is closed and opened again. */
+    /**
+     * Keeps {@code value} with this scope until it is closed and opened again.
+     *
+     * @param value the value, or null
+     */
     void setCurrentValue(Object value);
 }

@@ -17,12 +17,12 @@ public enum RecordType {
         this.wireValue = wireValue;
     }
 
-    /** The record type byte. */
+    /** {@return the record type byte} */
     public int wireValue() {
         return wireValue;
     }
 
-    /** Whether the record carries the section header (idstr, instance and version). */
+    /** {@return whether the record carries the section header (idstr, instance and version)} */
     public boolean hasHeader() {
         return this == START || this == FULL;
     }

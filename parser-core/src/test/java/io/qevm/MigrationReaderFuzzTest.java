@@ -2,6 +2,7 @@ package io.qevm;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.qevm.exc.MigrationReadException;
+import org.junit.jupiter.api.BeforeAll;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
@@ -21,6 +22,11 @@ import java.util.Map;
  * not (see parser-core/pom.xml).
  */
 final class MigrationReaderFuzzTest {
+
+    @BeforeAll
+    static void quiet() {
+        QuietJazzer.install();
+    }
 
     /**
      * The reader over a heap array and over a stream ({@link SourceKind#STREAM}: handed out a

@@ -1,6 +1,7 @@
 package io.qevm.cli;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.qevm.QuietJazzer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,6 +17,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The CLI's Jazzer fuzz target (the reader's are parser-core's MigrationReaderFuzzTest). Run as
@@ -30,6 +32,11 @@ import java.util.stream.Stream;
  * A finding is written to the subfolder as {@code crash-<sha1>} and stops the run.
  */
 final class CliFuzzTest {
+
+    @BeforeAll
+    static void quiet() {
+        QuietJazzer.install();
+    }
 
     private static final List<List<String>> MODES = List.of(
             List.of("-x", "-o", "out"), List.of("-d", "state", "-m"), List.of("-d", "desc"),

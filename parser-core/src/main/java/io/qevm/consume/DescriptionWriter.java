@@ -32,6 +32,9 @@ public final class DescriptionWriter {
      * <p>On a stream, whose description comes last, the reader is first moved on (its events
      * skipped) until it knows the description: call this before other consumers, or after them.
      *
+     * @param reader       the reader, anywhere in its stream
+     * @param out          where the JSON goes; not closed
+     * @param finalNewline whether a newline follows the JSON
      * @throws IOException           if {@code out} fails
      * @throws IllegalStateException if the stream has no description
      */

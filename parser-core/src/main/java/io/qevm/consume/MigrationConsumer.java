@@ -17,6 +17,8 @@ public interface MigrationConsumer {
      * Called once per event, with {@code reader} on it. Views taken from the reader are valid
      * only during this call.
      *
+     * @param event  the event the reader is on
+     * @param reader the reader, to ask about the event
      * @throws IOException if the consumer's output fails
      */
     void accept(MigrationEvent event, MigrationReader reader) throws IOException;
@@ -24,6 +26,8 @@ public interface MigrationConsumer {
     /**
      * Reads {@code reader} to its EOF, handing every event to each consumer in turn (EOF too, once).
      *
+     * @param reader    the reader, before its first event or anywhere after
+     * @param consumers the consumers, called in this order on each event
      * @throws IOException if a consumer's output fails
      */
     static void drive(MigrationReader reader, MigrationConsumer... consumers) throws IOException {

@@ -38,6 +38,9 @@ public final class PythonJson {
     /**
      * A UTF-8 generator over {@code out} in Python's layout. Closing it flushes but does not
      * close {@code out}.
+     *
+     * @param out where the JSON goes
+     * @return the generator
      */
     public static JsonGenerator generator(OutputStream out) {
         ObjectWriteContext context = new ObjectWriteContext.Base() {
@@ -60,8 +63,10 @@ public final class PythonJson {
     }
 
     /**
-     * Python's {@code repr(float)}: the shortest digits that round-trip, in positional notation
-     * when the decimal exponent is from -4 to 15, else as {@code 1e+16}, {@code 1.5e-05}.
+     * {@return Python's {@code repr(float)}: the shortest digits that round-trip, in positional notation
+     * when the decimal exponent is from -4 to 15, else as {@code 1e+16}, {@code 1.5e-05}}
+     *
+     * @param value the number
      */
     public static String floatRepr(double value) {
         if (Double.isNaN(value)) {

@@ -16,10 +16,12 @@ public final class ReferenceFormat {
     }
 
     /**
-     * The current FIELD's value as the reference's VMSDField classes print it: a {@link Boolean}
+     * {@return the current FIELD's value as the reference's VMSDField classes print it: a {@link Boolean}
      * for {@code bool}; otherwise a String: integers as {@code 0x} + two hex digits a byte, negative
      * signed ones followed by {@code " (-1)"}; {@code nullptr}; a capability's name; any other
-     * type's bytes as space-separated hex.
+     * type's bytes as space-separated hex}
+     *
+     * @param reader a reader on a FIELD event
      */
     public static Object fieldValue(MigrationReader reader) {
         if (reader.currentEvent() != MigrationEvent.FIELD) {
@@ -34,7 +36,11 @@ public final class ReferenceFormat {
         };
     }
 
-    /** Bytes as space-separated two-digit lowercase hex ({@code "00 ff 10"}); empty for none. */
+    /**
+     * {@return the bytes as space-separated two-digit lowercase hex ({@code "00 ff 10"}); empty for none}
+     *
+     * @param bytes the bytes
+     */
     public static String hexBytes(MemorySegment bytes) {
         return Hex.bytes(bytes);
     }

@@ -56,6 +56,8 @@ public final class StateWriter implements MigrationConsumer, Closeable {
      * {@link #writeTo} has run: pages that lie in a file are read again from it; on a stream,
      * the last copy of each page is kept in a temporary spool file (removed by {@link #close()},
      * and unlinked from the start, so nothing is left even if the process is killed).
+     *
+     * @param withMemory whether to collect RAM contents too
      */
     public StateWriter(boolean withMemory) {
         this.withMemory = withMemory;
@@ -156,8 +158,8 @@ public final class StateWriter implements MigrationConsumer, Closeable {
     }
 
     /**
-     * The pages this writer keeps for {@code -m}, as a {@link PageStore}: a reader over a stream
-     * applies XBZRLE deltas to them ({@link MigrationReader#setPageStore}).
+     * {@return the pages this writer keeps for {@code -m}, as a {@link PageStore}: a reader over a stream
+     * applies XBZRLE deltas to them ({@link MigrationReader#setPageStore})}
      *
      * @throws IllegalStateException if the writer was made without memory
      */
@@ -177,6 +179,8 @@ public final class StateWriter implements MigrationConsumer, Closeable {
     /**
      * Writes the collected state to {@code out}, followed by a newline when {@code finalNewline}.
      *
+     * @param out          where the JSON goes; not closed
+     * @param finalNewline whether a newline follows the JSON
      * @throws IOException if {@code out} fails
      */
     public void writeTo(OutputStream out, boolean finalNewline) throws IOException {

@@ -8,6 +8,12 @@ public final class LimitExceededException extends MigrationReadException {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Makes an exception for a value over a bound.
+     *
+     * @param problem what went wrong, without the location (see {@link #problem()})
+     * @param where   where the reader was
+     */
     public LimitExceededException(String problem, ReadContext where) {
         super(problem, where);
     }

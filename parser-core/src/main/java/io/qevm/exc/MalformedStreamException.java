@@ -9,6 +9,12 @@ public non-sealed class MalformedStreamException extends MigrationReadException 
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Makes an exception for bytes that are not what the format allows there.
+     *
+     * @param problem what went wrong, without the location (see {@link #problem()})
+     * @param where   where the reader was
+     */
     public MalformedStreamException(String problem, ReadContext where) {
         super(problem, where);
     }

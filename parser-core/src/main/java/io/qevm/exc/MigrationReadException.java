@@ -14,11 +14,17 @@ public abstract sealed class MigrationReadException extends RuntimeException
 
     private static final long serialVersionUID = 1L;
 
+    /** What {@link #problem()} returns. */
     private final String problem;
+    /** What {@link #eventOffset()} returns. */
     private final long eventOffset;
+    /** What {@link #position()} returns. */
     private final long position;
+    /** What {@link #sectionName()} returns. */
     private final String sectionName;
+    /** What {@link #sectionId()} returns. */
     private final long sectionId;
+    /** What {@link #event()} returns. */
     private final String event;
 
     MigrationReadException(String problem, ReadContext where) {
@@ -31,34 +37,34 @@ public abstract sealed class MigrationReadException extends RuntimeException
         this.event = where.event();
     }
 
-    /** Byte offset of the record, field or page whose reading failed. */
+    /** {@return the byte offset of the record, field or page whose reading failed} */
     public long eventOffset() {
         return eventOffset;
     }
 
-    /** Byte offset of the cursor when the failure was found. */
+    /** {@return the byte offset of the cursor when the failure was found} */
     public long position() {
         return position;
     }
 
-    /** idstr of the section being read, or {@code null} outside sections. */
+    /** {@return the idstr of the section being read, or {@code null} outside sections} */
     public String sectionName() {
         return sectionName;
     }
 
-    /** Id of the section being read, or -1 outside sections. */
+    /** {@return the id of the section being read, or -1 outside sections} */
     public long sectionId() {
         return sectionId;
     }
 
-    /** What the reader was reading (an event name such as {@code RAM_PAGE}), or {@code null}. */
+    /** {@return what the reader was reading (an event name such as {@code RAM_PAGE}), or {@code null}} */
     public String event() {
         return event;
     }
 
     /**
-     * The problem alone, without the location that {@link #getMessage()} puts before it (as
-     * jackson-core's {@code getOriginalMessage()}); names from the file are as read, not escaped.
+     * {@return the problem alone, without the location that {@link #getMessage()} puts before it (as
+     * jackson-core's {@code getOriginalMessage()}); names from the file are as read, not escaped}
      */
     public String problem() {
         return problem;

@@ -8,6 +8,12 @@ public final class MissingDescriptionException extends MalformedStreamException 
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Makes an exception for a stream without its JSON VM description.
+     *
+     * @param problem what went wrong, without the location (see {@link #problem()})
+     * @param where   where the reader was
+     */
     public MissingDescriptionException(String problem, ReadContext where) {
         super(problem, where);
     }

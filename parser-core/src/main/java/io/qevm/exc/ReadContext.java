@@ -13,7 +13,12 @@ import io.qevm.internal.Text;
  */
 public record ReadContext(long eventOffset, long position, String sectionName, long sectionId, String event) {
 
-    /** A location outside any section, e.g. in the file header. */
+    /**
+     * A location outside any section, e.g. in the file header.
+     *
+     * @param offset the byte offset, of the event and of the cursor
+     * @return the location
+     */
     public static ReadContext at(long offset) {
         return new ReadContext(offset, offset, null, -1, null);
     }

@@ -8,6 +8,12 @@ public final class TruncatedInputException extends MigrationReadException {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Makes an exception for a stream that ends early.
+     *
+     * @param problem what went wrong, without the location (see {@link #problem()})
+     * @param where   where the reader was
+     */
     public TruncatedInputException(String problem, ReadContext where) {
         super(problem, where);
     }

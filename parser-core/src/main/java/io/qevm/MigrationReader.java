@@ -203,6 +203,26 @@ public final class MigrationReader implements AutoCloseable {
         return source.isRandomAccess();
     }
 
+    /**
+     * {@return what the stream was found inside, outermost first (a compressed file, a libvirt
+     * image, a qcow2 snapshot); empty for a bare stream}
+     */
+    public List<Container> containers() {
+        return java.util.List.of(); // filled in by the container layer (issue 10)
+    }
+
+    /**
+     * The internal snapshots of a qcow2 image, as {@code qemu-img snapshot -l} lists them.
+     *
+     * @param file a qcow2 image
+     * @return its snapshots, in the order of its snapshot table
+     * @throws IOException            if the file cannot be read
+     * @throws MigrationReadException if it is not a qcow2 image, or a broken one
+     */
+    public static List<Snapshot> snapshots(Path file) throws IOException {
+        throw new UnsupportedOperationException("qcow2 images: not yet (issue 10)");
+    }
+
     /** {@return the byte offset of the QEMU stream's magic: 0, or past a libvirt save header} */
     public long streamStart() {
         return scanner.streamStart();

@@ -270,11 +270,10 @@ public final class MigrationReader implements AutoCloseable {
      * description ends the source; more for a state volume (Proxmox VE's {@code vm-ID-state-NAME},
      * sized 2 x RAM + 500 MiB: zeros or an older stream follow), a file padded to a block, the
      * zeros after a qcow2 snapshot's VM state; -1 when not known} A file knows it from the start.
-     * A stream knows it at EOF when its input ends within 16 MiB after the description (the
-     * reader reads no further, so as not to read GBs of a volume's zeros from a pipe: a writer
-     * still writing then gets EPIPE when the reader is closed), -1 before and beyond. -1 also
-     * for a stream without a description. The description ends at
-     * {@code descriptionJsonOffset() + descriptionJson().byteSize()}.
+     * A stream knows it with the description, when its input ends within 16 MiB after it; else
+     * -1: the reader reads no further, so as not to read GBs of a volume's zeros from a pipe (a
+     * writer still writing gets EPIPE when the reader is closed). -1 also without a description.
+     * The description ends at {@code descriptionJsonOffset() + descriptionJson().byteSize()}.
      */
     public long trailingBytes() {
         return scanner.trailingBytes();

@@ -188,8 +188,8 @@ public final class Main {
 
     /**
      * With --debug, bytes after the JSON description (a state volume, padding, stale bytes),
-     * which the reader ignored, are counted on one line; on a stream read to EOF with more than
-     * the reader reads past the description, they are not counted, and the line says so.
+     * which the reader ignored, are counted on one line; on a stream followed by more than the
+     * reader reads past the description (16 MiB), the line says they were not read.
      */
     private static void noteTrailingBytes(Options options, MigrationReader reader, PrintStream err) {
         if (!options.debug() || !reader.hasDescription()) {
@@ -198,7 +198,7 @@ public final class Main {
         long trailing = reader.trailingBytes();
         if (trailing > 0) {
             err.println("qevm: " + options.file() + ": " + trailing + " bytes after the JSON description ignored");
-        } else if (trailing < 0 && reader.currentEvent() == MigrationEvent.EOF) {
+        } else if (trailing < 0) {
             err.println("qevm: " + options.file() + ": bytes after the JSON description ignored, not read to their end");
         }
     }

@@ -173,6 +173,14 @@ final class DescriptionSearch {
         return ended && available <= holdEnd;
     }
 
+    /**
+     * Whether the source ends at or before {@code upTo} (at most the hold's end), reading on (and
+     * holding) to tell: then its size is known.
+     */
+    boolean endsBy(long upTo) {
+        return !ensure(Math.min(upTo, holdEnd) + 1) && ended;
+    }
+
     /** The description whose VMDESCRIPTION record is at {@code record}, or null when it is not one. */
     private Found candidate(long record) {
         long length = Integer.toUnsignedLong(window.get(BE32, record + 1 + delta));
@@ -217,17 +225,18 @@ final class DescriptionSearch {
     }
 
     /**
-     * Makes the bytes before {@code upTo} readable, reading on (a step at a time, and no further
-     * than one byte past the hold); false when the source or the hold ends first.
+     * Makes the bytes before {@code upTo} readable, reading on a step at a time, and no further
+     * than one byte past the hold (which tells whether the source ends there); false when the
+     * source or the hold ends first.
      */
     private boolean ensure(long upTo) {
         if (upTo <= available) {
             return true;
         }
-        if (ended || upTo > holdEnd) {
+        if (ended || available > holdEnd) {
             return false;
         }
-        long want = Math.max(upTo, Math.min(available + STEP, holdEnd + 1));
+        long want = Math.min(Math.max(upTo, available + STEP), holdEnd + 1);
         long position = in.position();
         long got = in.lookAhead(want - position);
         window = in.segment();

@@ -16,8 +16,6 @@ import io.qevm.ram.RamSection;
 import io.qevm.vmstate.Description;
 import io.qevm.vmstate.DescriptionParser;
 import io.qevm.vmstate.VmStateDecoder;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.List;
@@ -54,11 +52,13 @@ public final class RecordScanner {
     private static final String RAM_NAME = "ram";
     private static final long RAM_VERSION = 4;
     /**
-     * How far a stream is read past its description at EOF, to tell how many bytes follow it:
-     * past the padding a file or device rounds a stream up to (Proxmox pads its state files to
-     * 1 KiB) and a reused volume's stale tail of a small stream, short of the free space of a
-     * state volume (at least 100 MiB): the reader stops there, rather than read GBs of zeros
-     * from a pipe; a writer still writing then gets EPIPE (or SIGPIPE) when the reader exits.
+     * How far a stream is read past the description it found by reading forward, to tell
+     * whether (and how many) bytes follow it: past the padding a file or a device rounds a
+     * stream up to (Proxmox pads its state files to 1 KiB), and the stale tail a reused volume
+     * keeps of a small stream; short of the free space of a state volume (at least 100 MiB,
+     * usually GBs of zeros): the reader stops there rather than read it all from a pipe, and a
+     * writer still writing gets EPIPE (or SIGPIPE) when the reader is closed. Within it, the
+     * stream is told apart exactly as a file is (see {@link #findOnStream}).
      */
     static final long TRAILER_READ_BYTES = 16L << 20;
 
@@ -195,6 +195,12 @@ public final class RecordScanner {
      * the one that runs to its end, as on a file: a device stream cut short, the description
      * after it, is told that way from one that has none.
      *
+     * <p>Then it reads up to {@link #TRAILER_READ_BYTES} further: when the stream ends there, a
+     * file of the same bytes would have taken the description that runs to its end (the common
+     * case: the same one), and so does the stream; else (a state volume) it stops, the one found
+     * taken, what follows not known. A fake description the guest wrote into a device's buffer
+     * is thus taken on a stream no more than on a file, unless more than that follows it.
+     *
      * @param section    the device section, or null
      * @param instanceId its instance id
      */
@@ -204,6 +210,13 @@ public final class RecordScanner {
                 section, instanceId);
         DescriptionSearch.Found found = search.find();
         if (found != null) {
+            if (search.endsBy(found.end() + TRAILER_READ_BYTES)) {
+                long atEnd = Bootstrap.locateDescription(source, from, limits);
+                if (atEnd >= 0 && atEnd != found.recordOffset()) {
+                    adoptFound(atEnd, Bootstrap.descriptionJson(source, atEnd));
+                    return;
+                }
+            }
             adoptFound(found.recordOffset(), found.json(), found.description());
             return;
         }
@@ -258,21 +271,6 @@ public final class RecordScanner {
         if (offset >= 0) {
             in.pushLimit(offset, Messages.DESCRIPTION_REGION);
         }
-    }
-
-    /**
-     * At EOF on a stream whose description is known: how many bytes follow it, read (and
-     * dropped, not held) up to {@link #TRAILER_READ_BYTES} past it; unknown (-1) when more do.
-     */
-    private void countTrailingBytes() {
-        long end = descriptionOffset + Bootstrap.DESCRIPTION_HEADER_BYTES + descriptionJson.length;
-        try {
-            source.window(end + TRAILER_READ_BYTES, 1);
-        } catch (IOException | UncheckedIOException e) {
-            return; // what follows the stream cannot be read: it is not needed, and stays uncounted
-        }
-        long size = source.size();
-        trailingBytes = size >= 0 ? size - end : -1;
     }
 
     /**
@@ -406,9 +404,6 @@ public final class RecordScanner {
             throw at.malformed(Messages.bytesAfterEof(end - in.position(), descriptionOffset >= 0));
         }
         mode = Mode.DONE;
-        if (description != null && trailingBytes < 0) {
-            countTrailingBytes();
-        }
         return MigrationEvent.EOF;
     }
 
@@ -652,7 +647,7 @@ public final class RecordScanner {
 
     /**
      * How many bytes follow the description, ignored: known on a file from the start, on a
-     * stream once its end was read (see {@link #TRAILER_READ_BYTES}); -1 when not known, or
+     * stream when it ends within {@link #TRAILER_READ_BYTES} after it; -1 when not known, or
      * without a description.
      */
     public long trailingBytes() {

@@ -9,7 +9,6 @@ import io.qevm.ReadLimits;
 import io.qevm.StreamBuilder;
 import io.qevm.StreamBuilder.Json;
 import io.qevm.io.ByteSource;
-import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,11 +25,9 @@ final class DescriptionSearchTest {
     private static final byte[] RECORD = StreamBuilder.empty().description(JSON).toByteArray();
 
     private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] part : parts) {
-            out.writeBytes(part);
-        }
-        return out.toByteArray();
+        StreamBuilder joined = StreamBuilder.empty();
+        Arrays.stream(parts).forEach(joined::bytes);
+        return joined.toByteArray();
     }
 
     /** Where the search from 0 finds a description in {@code bytes}, as a file and as a stream; -1 for none. */

@@ -380,7 +380,7 @@ public final class RecordScanner {
             }
             case Bootstrap.QEMU_VM_VMDESCRIPTION -> {
                 if (probing) {
-                    return stopProbe(null, -1);
+                    return stopAtDeviceState(null, -1);
                 }
                 if (!descriptionKnown) {
                     findOnStream(null, -1); // on a stream: is it the description, the device stream cut short?
@@ -394,7 +394,7 @@ public final class RecordScanner {
 
     private MigrationEvent eof() {
         if (probing) {
-            return stopProbe(null, -1);
+            return stopAtDeviceState(null, -1);
         }
         if (!descriptionKnown) {
             findOnStream(null, -1);
@@ -407,8 +407,11 @@ public final class RecordScanner {
         return MigrationEvent.EOF;
     }
 
-    /** A probe ({@link #findForward}) is at the device state: it stops, noting where and what. */
-    private MigrationEvent stopProbe(String section, long instanceId) {
+    /**
+     * Reading stops at the device state, noting where and what: a probe ({@link #findForward})
+     * there, a reader without a description where it cannot decode it.
+     */
+    private MigrationEvent stopAtDeviceState(String section, long instanceId) {
         deviceStateSkippedAt = at.eventOffset();
         deviceStateSection = section;
         deviceStateInstance = instanceId;
@@ -423,7 +426,7 @@ public final class RecordScanner {
         long version = in.be32();
         Section started = newSection(id, name, instanceId, version);
         if (started == null) {
-            return stopProbe(name, instanceId);
+            return stopAtDeviceState(name, instanceId);
         }
         sections.put(id, started);
         return enterSection(started, type);

@@ -71,6 +71,11 @@ final class DescriptionSearch {
      */
     private static final long STEP = 1 << 20;
 
+    /**
+     * How much of a random-access source one window shows: a slice of a mapped file costs
+     * nothing, but another source (a qcow2 VM-state area) may fill a buffer for it.
+     */
+    private static final long FILE_STEP = 64L << 20;
     /** Hands back what a search of a mapped file has passed, every this many bytes (see {@link ByteSource#release}). */
     private static final long RELEASE_EVERY = 64L << 20;
 
@@ -83,13 +88,15 @@ final class DescriptionSearch {
     private final String section;
     private final long instanceId;
 
-    /** The cursor's window, and what to add to an offset to index it. */
+    /** The window, and what to add to an offset to index it. */
     private MemorySegment window;
     private long delta;
     /** Bytes before this offset are readable. */
     private long available;
     /** Whether the source ends at {@link #available}. */
     private boolean ended;
+    /** On a random-access source, the first byte still needed: where a new window starts. */
+    private long keepFrom;
 
     /** Bytes before this offset were handed back to a mapped source. */
     private long releasedTo;
@@ -129,15 +136,8 @@ final class DescriptionSearch {
     /** A search of a random-access {@code source} (its size known) from {@code from} to its end. */
     static DescriptionSearch ofFile(ByteSource source, long from, ReadLimits limits, String section, long instanceId) {
         DescriptionSearch search = new DescriptionSearch(null, source, from, Long.MAX_VALUE, limits, section, instanceId);
-        long size = Math.max(from, source.size());
-        try {
-            search.window = source.window(from, size - from); // a slice of the mapping: nothing is read yet
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        search.delta = -from;
-        search.available = from + search.window.byteSize();
-        search.ended = true;
+        search.available = from;
+        search.keepFrom = from;
         return search;
     }
 
@@ -145,12 +145,16 @@ final class DescriptionSearch {
     Found find() {
         // the record type byte of a candidate: after its QEMU_VM_EOF byte, which is at or after `from`
         long at = from + 1;
-        while (ensure(at + Bootstrap.DESCRIPTION_HEADER_BYTES + 1)) {
-            if (in == null && at - releasedTo > RELEASE_EVERY) {
+        while (true) {
+            keepFrom = at - 1; // nothing before is looked at again
+            if (!ensure(at + Bootstrap.DESCRIPTION_HEADER_BYTES + 1)) {
+                return null;
+            }
+            if (in == null && keepFrom - releasedTo > RELEASE_EVERY) {
                 // a mapped file of many GB after the stream (a state volume): what was passed
                 // goes back to the kernel, or it all stays in the process
-                source.release(releasedTo, at);
-                releasedTo = at;
+                source.release(releasedTo, keepFrom);
+                releasedTo = keepFrom;
             }
             long last = available - Bootstrap.DESCRIPTION_HEADER_BYTES; // a header and '{' lie before `available`
             at = indexOfDescriptionType(at, last);
@@ -158,6 +162,7 @@ final class DescriptionSearch {
                 continue; // none in what is there: read on
             }
             if (byteAt(at - 1) == QEMU_VM_EOF && byteAt(at + Bootstrap.DESCRIPTION_HEADER_BYTES) == '{') {
+                keepFrom = at - 1;
                 Found found = candidate(at);
                 if (found != null) {
                     return found;
@@ -165,7 +170,6 @@ final class DescriptionSearch {
             }
             at++;
         }
-        return null;
     }
 
     /** Whether the search stopped because the source ended (else the hold did, more following). */
@@ -236,6 +240,9 @@ final class DescriptionSearch {
         if (ended || available > holdEnd) {
             return false;
         }
+        if (in == null) {
+            return ensureInFile(upTo);
+        }
         long want = Math.min(Math.max(upTo, available + STEP), holdEnd + 1);
         long position = in.position();
         long got = in.lookAhead(want - position);
@@ -245,6 +252,21 @@ final class DescriptionSearch {
         if (available < want) {
             ended = true;
         }
+        return upTo <= available;
+    }
+
+    /** {@link #ensure} on a random-access source: a window from {@link #keepFrom} on. */
+    private boolean ensureInFile(long upTo) {
+        long size = Math.max(source.size(), keepFrom);
+        long want = Math.min(Math.max(upTo, available + FILE_STEP), size);
+        try {
+            window = source.window(keepFrom, want - keepFrom);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        delta = -keepFrom;
+        available = keepFrom + Math.min(window.byteSize(), size - keepFrom);
+        ended = available >= size;
         return upTo <= available;
     }
 

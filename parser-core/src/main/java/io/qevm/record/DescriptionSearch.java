@@ -38,7 +38,10 @@ import java.nio.ByteOrder;
  * older stream, whose description is later than this one's. A fake inside the device state (a
  * device buffer the guest fills) must pass all of the above to be taken, and the reader then
  * checks what it checks of any description: QEMU_VM_EOF must end the device stream exactly where
- * the description starts, or reading fails, cleanly.
+ * the description starts, or reading fails, cleanly. A fake made to pass that too (it describes
+ * the devices up to its buffer, which holds QEMU_VM_EOF right before it) is taken: the search
+ * runs only when no description ends the file (on a stream: when it does not end within 16 MiB
+ * of the fake), so only such a stream, a state volume, is open to it.
  *
  * <p>Bounded work: each byte is looked at by the scan for 0x06 once, eight at a time; a
  * candidate's JSON is scanned for NUL up to its first NUL only, and the QEMU_VM_EOF byte of any

@@ -35,8 +35,14 @@ import java.util.List;
  * is a pipe or a FIFO; {@link #open(InputStream, ReadOptions)} reads any stream (standard input, a
  * socket) through a window of bounded size. A stream is read once, forward: the JSON description,
  * which QEMU writes last, is found when the reader reaches the device state (after RAM), which it
- * then holds in memory until the description is read (bounded by
+ * then holds in memory until the description after it is read (bounded by
  * {@link ReadLimits#maxHeldStreamBytes()}); RAM streams through.
+ *
+ * <p>The description need not end the file or input: what follows it (a state volume's zeros,
+ * padding, an older stream's stale bytes) is ignored, and counted by {@link #trailingBytes()}.
+ * Where it does not end a file, the reader finds it at open by reading forward from the device
+ * state, after QEMU_VM_EOF, which takes a first pass over the records before it (RAM's pages are
+ * not decoded).
  *
  * <p>Which accessors are valid for which event (any other call throws
  * {@link IllegalStateException} saying where it is valid); {@link #currentEvent()},
@@ -257,6 +263,20 @@ public final class MigrationReader implements AutoCloseable {
     /** {@return the byte offset of the JSON text of the description, or -1} */
     public long descriptionJsonOffset() {
         return scanner.descriptionJsonOffset();
+    }
+
+    /**
+     * {@return how many bytes follow the JSON description, which the reader ignores: 0 when the
+     * description ends the source; more for a state volume (Proxmox VE's {@code vm-ID-state-NAME},
+     * sized 2 x RAM + 500 MiB: zeros or an older stream follow), a file padded to a block, the
+     * zeros after a qcow2 snapshot's VM state; -1 when not known} A file knows it from the start.
+     * A stream knows it with the description, when its input ends within 16 MiB after it; else
+     * -1: the reader reads no further, so as not to read GBs of a volume's zeros from a pipe (a
+     * writer still writing gets EPIPE when the reader is closed). -1 also without a description.
+     * The description ends at {@code descriptionJsonOffset() + descriptionJson().byteSize()}.
+     */
+    public long trailingBytes() {
+        return scanner.trailingBytes();
     }
 
     /** {@return the RAM page size: from the description, target-page-bits, the options or the records; -1 while unknown} */

@@ -166,6 +166,7 @@ public final class Main {
                 }
             }
             notePageSize(options, reader, err);
+            noteTrailingBytes(options, reader, err);
             return OK;
         }
     }
@@ -182,6 +183,23 @@ public final class Main {
             err.println("qevm: " + options.file() + ": --page-size " + given + " not used: the dump's RAM pages are "
                     + used + " bytes (" + (reader.hasDescription() ? "its JSON VM description says so"
                     : "as its RAM records read") + ")");
+        }
+    }
+
+    /**
+     * With --debug, bytes after the JSON description (a state volume, padding, stale bytes),
+     * which the reader ignored, are counted on one line; on a stream followed by more than the
+     * reader reads past the description (16 MiB), the line says they were not read.
+     */
+    private static void noteTrailingBytes(Options options, MigrationReader reader, PrintStream err) {
+        if (!options.debug() || !reader.hasDescription()) {
+            return;
+        }
+        long trailing = reader.trailingBytes();
+        if (trailing > 0) {
+            err.println("qevm: " + options.file() + ": " + trailing + " bytes after the JSON description ignored");
+        } else if (trailing < 0) {
+            err.println("qevm: " + options.file() + ": bytes after the JSON description ignored, not read to their end");
         }
     }
 

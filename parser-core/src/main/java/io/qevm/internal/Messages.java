@@ -55,7 +55,7 @@ public final class Messages {
 
     public static String heldTooLong(long max) {
         return "more than " + max + " bytes of device state follow the first device section of the stream, held"
-                + " until the JSON VM description at its end arrives (see ReadLimits.maxHeldStreamBytes)";
+                + " until the JSON VM description after them arrives (see ReadLimits.maxHeldStreamBytes)";
     }
 
     public static String pageSizeDisagrees(long described, long read, boolean given) {

@@ -17,7 +17,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * What the bytes are, as jackson-core's {@code ByteSourceJsonBootstrapper} tells an encoding:
  * a QEMU stream (magic and version), perhaps behind a libvirt save header; and where the JSON
- * description is: the VMDESCRIPTION record whose JSON runs exactly to the end. Not part of the API.
+ * description is when it ends the file, as it usually does: the VMDESCRIPTION record whose JSON
+ * runs exactly to the end (when bytes follow it, {@link DescriptionSearch} finds it). Not part
+ * of the API.
  */
 final class Bootstrap {
 

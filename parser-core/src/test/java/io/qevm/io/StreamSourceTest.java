@@ -231,7 +231,7 @@ final class StreamSourceTest {
             });
             assertEquals(device, e.eventOffset());
             assertEquals("more than 1000 bytes of device state follow the first device section of the stream, held"
-                    + " until the JSON VM description at its end arrives (see ReadLimits.maxHeldStreamBytes)",
+                    + " until the JSON VM description after them arrives (see ReadLimits.maxHeldStreamBytes)",
                     e.problem());
         }
         ReadOptions enough = ReadOptions.builder()

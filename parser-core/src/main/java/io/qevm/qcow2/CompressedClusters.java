@@ -1,12 +1,8 @@
 package io.qevm.qcow2;
 
-import io.airlift.compress.v3.zstd.ZstdInputStream;
 import io.qevm.exc.MalformedStreamException;
 import io.qevm.exc.ReadContext;
 import io.qevm.internal.Messages;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.LinkedHashMap;
@@ -112,22 +108,9 @@ final class CompressedClusters implements AutoCloseable {
         return produced == out.length ? null : "the data ends after " + produced + " bytes";
     }
 
-    /**
-     * zstd frames, as QEMU's qcow2_zstd_decompress: read until one cluster is out; the bytes
-     * after the last frame (the rest of its sector, or the next cluster's data) are never read.
-     */
+    /** zstd frames, as QEMU's qcow2_zstd_decompress: frames until one cluster is out (see {@link ZstdFrames}). */
     private static String zstd(MemorySegment input, byte[] out) {
-        // aircompressor grows its window as output is made, not to the size a frame header
-        // claims: reading one cluster out bounds its memory too
-        byte[] bytes = input.toArray(ValueLayout.JAVA_BYTE);
-        int produced;
-        try (InputStream in = new ZstdInputStream(new ByteArrayInputStream(bytes))) {
-            produced = in.readNBytes(out, 0, out.length);
-        } catch (IOException | RuntimeException e) {
-            // aircompressor's MalformedInputException, or an index a broken frame led it to
-            return "invalid zstd data (" + e.getMessage() + ")";
-        }
-        return produced == out.length ? null : "the data ends after " + produced + " bytes";
+        return ZstdFrames.decompress(input.toArray(ValueLayout.JAVA_BYTE), out);
     }
 
     @Override

@@ -174,7 +174,17 @@ public final class Qcow2Builder {
     private long diskSize = 1 << 20;
     private long cryptMethod;
     private long moreIncompatible;
+    private boolean tableFirst;
     private final List<Snapshot> snapshots = new ArrayList<>();
+
+    /**
+     * The snapshot table right after the header, before the snapshots' tables and clusters
+     * (QEMU puts it wherever it finds room): an image cut short then still has its table.
+     */
+    public Qcow2Builder tableFirst() {
+        this.tableFirst = true;
+        return this;
+    }
 
     public Qcow2Builder version(int version) {
         this.version = version;
@@ -232,10 +242,22 @@ public final class Qcow2Builder {
         Image image = new Image();
         image.clusterSize = clusterSize;
         file.position = clusterSize; // cluster 0: the header, written last
+        if (tableFirst) {
+            long tableBytes = 0;
+            for (Snapshot snapshot : snapshots) {
+                tableBytes = roundUp(tableBytes, 8) + 40 + snapshot.extraDataSize
+                        + snapshot.id.getBytes(StandardCharsets.UTF_8).length + snapshot.name.getBytes(StandardCharsets.UTF_8).length;
+            }
+            file.ensure(clusterSize + roundUp(Math.max(tableBytes, 1), clusterSize));
+        }
         for (Snapshot snapshot : snapshots) {
             writeArea(snapshot, image);
         }
+        long end = file.position;
         file.align(clusterSize);
+        if (tableFirst) {
+            file.position = clusterSize;
+        }
         image.snapshotTableOffset = file.position;
         for (int i = 0; i < snapshots.size(); i++) {
             file.align(8);
@@ -243,6 +265,9 @@ public final class Qcow2Builder {
             writeEntry(snapshots.get(i), image.l1Offsets.get(i));
         }
         writeHeader(image.snapshotTableOffset, image.l1Offsets.isEmpty() ? 0 : image.l1Offsets.getFirst());
+        if (tableFirst) {
+            file.position = end;
+        }
         image.bytes = file.toByteArray();
         return image;
     }

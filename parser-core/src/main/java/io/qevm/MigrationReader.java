@@ -204,8 +204,14 @@ public final class MigrationReader implements AutoCloseable {
         }
     }
 
-    /** {@code e} with the snapshot named after its problem: its offsets are in the snapshot's VM-state area. */
+    /**
+     * {@code e} with the snapshot named after its problem when it is the stream's (its offsets are
+     * in the snapshot's VM-state area); a failure of the image itself as it is.
+     */
     private static MigrationReadException inSnapshot(MigrationReadException e, SnapshotEntry snapshot) {
+        if (Qcow2Image.isImageFailure(e)) {
+            return e; // the image's own tables or clusters: its offsets are the file's
+        }
         String problem = e.problem() + " (in the VM state of " + snapshot.label()
                 + ", offsets from the start of its VM-state area)";
         ReadContext where = new ReadContext(e.eventOffset(), e.position(), e.sectionName(), e.sectionId(), e.event());

@@ -90,7 +90,7 @@ public final class Main {
         } catch (Stdout.Failure e) {
             return stdoutFailed(e, err);
         } catch (MissingDescriptionException e) {
-            err.println("qevm: " + label.text + ": " + e.getMessage() + (options.ramOnly() ? ""
+            err.println("qevm: " + label.of(e) + ": " + e.getMessage() + (options.ramOnly() ? ""
                     : options.extract() ? "; extract RAM only with --ram-only"
                     : "; its RAM alone can be extracted with -x --ram-only"));
             debug(options, err, e);
@@ -98,7 +98,7 @@ public final class Main {
         } catch (MigrationReadException e) {
             // a truncation at byte 0 is an empty input ("empty file"): no offset to give
             boolean empty = e instanceof TruncatedInputException && e.position() == 0;
-            err.println("qevm: " + label.text + ": " + (empty ? e.problem() : e.getMessage()));
+            err.println("qevm: " + label.of(e) + ": " + (empty ? e.problem() : e.getMessage()));
             debug(options, err, e);
             return BAD_INPUT;
         } catch (Aborted e) {
@@ -145,10 +145,20 @@ public final class Main {
 
     /** What an error names before its offset: the file, and the snapshot read from it. */
     private static final class Label {
+        private final String file;
         String text;
 
-        Label(String text) {
-            this.text = text;
+        Label(String file) {
+            this.file = file;
+            this.text = file;
+        }
+
+        /**
+         * The file and the snapshot for a failure in the stream; the file alone for one in a
+         * qcow2 image's own tables (event "qcow2 image"), whose offsets are the file's.
+         */
+        String of(MigrationReadException e) {
+            return "qcow2 image".equals(e.event()) ? file : text;
         }
     }
 

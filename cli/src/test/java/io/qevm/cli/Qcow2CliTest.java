@@ -140,6 +140,23 @@ final class Qcow2CliTest {
     }
 
     @Test
+    void errorsInTheImageItselfGiveFileOffsets() throws IOException {
+        // the L2 entry of cluster 60 of 149 (4 KiB clusters) points past the end of the file: found
+        // while reading, after open; of cluster 0: found at open
+        for (int cluster : new int[] {60, 0}) {
+            Qcow2Builder.Image built = new Qcow2Builder().clusterBits(12)
+                    .snapshot(new Qcow2Builder.Snapshot("3", "late").vmState(STREAM)).build();
+            long entry = built.l2Entries.getFirst()[cluster];
+            built.putBe64(entry, 1L << 63 | 1L << 40);
+            Path image = Files.write(work.resolve("broken" + cluster + ".qcow2"), built.bytes);
+            CliRun result = run("-f", image.toString(), "-d", "state");
+            assertError(result, 1, "^qevm: " + Pattern.quote(image.toString()) + ": at byte 0x" + Long.toHexString(entry)
+                    + " \\(" + entry + "\\): expected 4096 bytes of the data cluster at offset 0x10000000000 \\(VM-state area"
+                    + " offset " + cluster * 4096 + "\\), found the end of the file \\(at byte " + built.bytes.length + "\\)$");
+        }
+    }
+
+    @Test
     void usageErrors() throws IOException {
         Path image = image("vm.qcow2", new Qcow2Builder());
         assertError(run("-f", image.toString(), "--list-snapshots", "-x"), 2, "--list-snapshots: not allowed with -x");

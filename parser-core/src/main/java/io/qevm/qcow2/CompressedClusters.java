@@ -71,7 +71,7 @@ final class CompressedClusters implements AutoCloseable {
         long fileSize = file.byteSize();
         if (hostOffset < header.clusterSize() || hostOffset >= fileSize) {
             throw new MalformedStreamException(Messages.qcow2CompressedOutside(hostOffset, compressedSize, fileSize),
-                    ReadContext.at(entryAt));
+                    Qcow2Image.at(entryAt));
         }
         // the sectors may reach past the end of the file: the last cluster's data ends where it ends
         int length = (int) Math.min(compressedSize, fileSize - hostOffset);
@@ -81,7 +81,7 @@ final class CompressedClusters implements AutoCloseable {
         String problem = header.compressionType() == Qcow2Header.COMPRESSION_ZSTD ? zstd(input, out) : deflate(input, out);
         if (problem != null) {
             throw new MalformedStreamException(Messages.qcow2BadCompressed(format, hostOffset, length, clusterSize,
-                    problem), ReadContext.at(entryAt));
+                    problem), Qcow2Image.at(entryAt));
         }
         return out;
     }

@@ -160,11 +160,11 @@ record Qcow2Header(int version, int clusterBits, long size, long cryptMethod, lo
     private static void requireBytes(long fileSize, long at, long length, String what) {
         if (at + length > fileSize) {
             throw new TruncatedInputException(Messages.truncated(what, length, Messages.endOfSource("file", fileSize)),
-                    new ReadContext(at, fileSize, null, -1, null));
+                    Qcow2Image.at(at, fileSize));
         }
     }
 
     private static MalformedStreamException malformed(String problem, long at) {
-        return new MalformedStreamException(problem, ReadContext.at(at));
+        return new MalformedStreamException(problem, Qcow2Image.at(at));
     }
 }

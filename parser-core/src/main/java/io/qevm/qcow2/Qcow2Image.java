@@ -80,17 +80,17 @@ public final class Qcow2Image {
     public static Qcow2Image open(ByteSource source) throws IOException {
         MemorySegment head = source.window(0, 4);
         if (head.byteSize() == 0) {
-            throw new TruncatedInputException(Messages.empty(source.kind()), ReadContext.at(0));
+            throw new TruncatedInputException(Messages.empty(source.kind()), at(0));
         }
         if (head.byteSize() < 4) {
             throw new TruncatedInputException(Messages.truncated("qcow2 magic", 4,
-                    Messages.endOfSource(source.kind(), head.byteSize())), new ReadContext(0, head.byteSize(), null, -1, null));
+                    Messages.endOfSource(source.kind(), head.byteSize())), at(0, head.byteSize()));
         }
         if (!isQcow2(head)) {
-            throw new MalformedStreamException(Messages.qcow2BadMagic(be32(head, 0)), ReadContext.at(0));
+            throw new MalformedStreamException(Messages.qcow2BadMagic(be32(head, 0)), at(0));
         }
         if (!source.isRandomAccess() || source.size() < 0) {
-            throw new MalformedStreamException(Messages.qcow2OnStream(), ReadContext.at(0));
+            throw new MalformedStreamException(Messages.qcow2OnStream(), at(0));
         }
         MemorySegment file = source.window(0, source.size());
         if (file.byteSize() != source.size()) {
@@ -118,7 +118,7 @@ public final class Qcow2Image {
     public SnapshotEntry choose(String idOrName) {
         header.requireReadableData();
         if (snapshots.isEmpty()) {
-            throw new MalformedStreamException(Messages.qcow2NoSnapshots(), ReadContext.at(Qcow2Header.nbSnapshotsOffset()));
+            throw new MalformedStreamException(Messages.qcow2NoSnapshots(), at(Qcow2Header.nbSnapshotsOffset()));
         }
         if (idOrName == null) {
             SnapshotEntry latest = null;
@@ -129,7 +129,7 @@ public final class Qcow2Image {
             }
             if (latest == null) {
                 throw new MalformedStreamException(Messages.qcow2NoVmState(snapshots.size()),
-                        ReadContext.at(header.snapshotsOffset()));
+                        at(header.snapshotsOffset()));
             }
             return latest;
         }
@@ -148,11 +148,11 @@ public final class Qcow2Image {
         if (found == null) {
             throw new MalformedStreamException(Messages.qcow2UnknownSnapshot(idOrName,
                     snapshots.stream().map(s -> s.id() + " '" + s.name() + "'").toList()),
-                    ReadContext.at(header.snapshotsOffset()));
+                    at(header.snapshotsOffset()));
         }
         if (!found.hasVmState()) {
             throw new MalformedStreamException(Messages.qcow2DiskOnly(found.label()),
-                    ReadContext.at(found.entryOffset() + SnapshotEntry.AT_VM_STATE_SIZE));
+                    at(found.entryOffset() + SnapshotEntry.AT_VM_STATE_SIZE));
         }
         return found;
     }
@@ -181,7 +181,7 @@ public final class Qcow2Image {
         }
         if (count > MAX_SNAPSHOTS) {
             throw new LimitExceededException(Messages.qcow2TooManySnapshots(count, MAX_SNAPSHOTS),
-                    ReadContext.at(Qcow2Header.nbSnapshotsOffset()));
+                    at(Qcow2Header.nbSnapshotsOffset()));
         }
         long tableOffset = header.snapshotsOffset();
         checkTable(file, header, "snapshot table", tableOffset, count * SNAPSHOT_HEADER_BYTES,
@@ -204,7 +204,7 @@ public final class Qcow2Image {
             long extraSize = be32(file, offset + 36);
             if (extraSize > MAX_SNAPSHOT_EXTRA_DATA) {
                 throw new LimitExceededException(Messages.qcow2ExtraDataTooBig(i, extraSize, MAX_SNAPSHOT_EXTRA_DATA),
-                        ReadContext.at(offset + 36));
+                        at(offset + 36));
             }
             offset += SNAPSHOT_HEADER_BYTES;
             requireInFile(fileSize, offset, extraSize + idSize + nameSize, "snapshot table entry " + i);
@@ -220,7 +220,7 @@ public final class Qcow2Image {
             offset += nameSize;
             if (offset - tableOffset > MAX_SNAPSHOTS_SIZE) {
                 throw new LimitExceededException(Messages.qcow2SnapshotTableTooBig(i, MAX_SNAPSHOTS_SIZE),
-                        ReadContext.at(entryOffset));
+                        at(entryOffset));
             }
             entries.add(new SnapshotEntry(i, entryOffset, l1TableOffset, l1Size, id, name, dateSec, dateNsec, vmClock,
                     vmStateSize, extraSize, diskSize, icount));
@@ -248,7 +248,7 @@ public final class Qcow2Image {
         checkCluster(file.byteSize(), header, what, offset, fieldAt);
         if (length > file.byteSize() - offset) {
             throw new TruncatedInputException(Messages.qcow2PastEnd(what, offset, length, file.byteSize()),
-                    new ReadContext(fieldAt, file.byteSize(), null, -1, null));
+                    at(fieldAt, file.byteSize()));
         }
     }
 
@@ -256,22 +256,42 @@ public final class Qcow2Image {
     static void checkCluster(long fileSize, Qcow2Header header, String what, long offset, long fieldAt) {
         if ((offset & (header.clusterSize() - 1)) != 0) {
             throw new MalformedStreamException(Messages.qcow2Unaligned(what, offset, header.clusterSize()),
-                    ReadContext.at(fieldAt));
+                    at(fieldAt));
         }
         if (offset < 0 || offset >= fileSize) {
             throw new TruncatedInputException(Messages.qcow2PastEnd(what, offset, 1, fileSize),
-                    new ReadContext(fieldAt, fileSize, null, -1, null));
+                    at(fieldAt, fileSize));
         }
         if (offset < header.clusterSize()) {
-            throw new MalformedStreamException(Messages.qcow2IntoHeader(what, offset), ReadContext.at(fieldAt));
+            throw new MalformedStreamException(Messages.qcow2IntoHeader(what, offset), at(fieldAt));
         }
     }
 
     private static void requireInFile(long fileSize, long offset, long length, String what) {
         if (length > fileSize - offset) {
             throw new TruncatedInputException(Messages.truncated(what, length, Messages.endOfSource("file", fileSize)),
-                    new ReadContext(offset, fileSize, null, -1, null));
+                    at(offset, fileSize));
         }
+    }
+
+    /**
+     * What {@link io.qevm.exc.MigrationReadException#event()} says of a failure in the image
+     * itself (its header, tables, clusters), whose offsets are the file's; a failure in the stream
+     * read from a snapshot has offsets in its VM-state area.
+     */
+    public static final String EVENT = "qcow2 image";
+
+    /** {@return whether {@code e} is a failure of the image itself, not of the stream in it} */
+    public static boolean isImageFailure(io.qevm.exc.MigrationReadException e) {
+        return EVENT.equals(e.event());
+    }
+
+    static ReadContext at(long offset) {
+        return new ReadContext(offset, offset, null, -1, EVENT);
+    }
+
+    static ReadContext at(long offset, long position) {
+        return new ReadContext(offset, position, null, -1, EVENT);
     }
 
     static long be32(MemorySegment file, long offset) {

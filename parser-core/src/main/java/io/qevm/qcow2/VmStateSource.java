@@ -82,7 +82,7 @@ final class VmStateSource implements ByteSource {
         long l1Size = snapshot.l1Size();
         if (l1Size > Qcow2Image.MAX_L1_ENTRIES) {
             throw new LimitExceededException(Messages.qcow2L1TooBig(snapshot.label(), l1Size, Qcow2Image.MAX_L1_ENTRIES),
-                    ReadContext.at(snapshot.entryOffset() + SnapshotEntry.AT_L1_SIZE));
+                    Qcow2Image.at(snapshot.entryOffset() + SnapshotEntry.AT_L1_SIZE));
         }
         if (l1Size > 0) {
             Qcow2Image.checkTable(file, header, "L1 table of " + snapshot.label(), snapshot.l1TableOffset(), l1Size * 8,
@@ -95,18 +95,18 @@ final class VmStateSource implements ByteSource {
         long diskSizeAt = snapshot.extraDataSize() >= 16 ? snapshot.entryOffset() + SnapshotEntry.AT_DISK_SIZE : 24;
         if (index > Integer.MAX_VALUE) {
             throw new MalformedStreamException(Messages.qcow2DiskTooBig(snapshot.label(), diskSize),
-                    ReadContext.at(diskSizeAt));
+                    Qcow2Image.at(diskSizeAt));
         }
         if (index >= l1Size) {
             throw new MalformedStreamException(Messages.qcow2L1BeforeVmState(snapshot.label(), l1Size, index, diskSize),
-                    ReadContext.at(snapshot.entryOffset() + SnapshotEntry.AT_L1_SIZE));
+                    Qcow2Image.at(snapshot.entryOffset() + SnapshotEntry.AT_L1_SIZE));
         }
         long coverage = (l1Size - index) << shift;
         if (Long.compareUnsigned(snapshot.vmStateSize(), coverage) > 0) {
             long sizeAt = snapshot.entryOffset() + (snapshot.extraDataSize() >= 8 ? SnapshotEntry.AT_EXTRA
                     : SnapshotEntry.AT_VM_STATE_SIZE);
             throw new MalformedStreamException(Messages.qcow2VmStateBeyondL1(snapshot.label(), snapshot.vmStateSize(),
-                    coverage), ReadContext.at(sizeAt));
+                    coverage), Qcow2Image.at(sizeAt));
         }
         return new VmStateSource(fileSource, file, header, snapshot, index << (shift - header.clusterBits()));
     }
@@ -139,7 +139,7 @@ final class VmStateSource implements ByteSource {
         }
         long length = Math.min(available, Math.max(want, ASSEMBLED));
         if (length > MAX_ASSEMBLED) {
-            throw new LimitExceededException(Messages.qcow2WindowTooBig(length, MAX_ASSEMBLED), ReadContext.at(offset));
+            throw new LimitExceededException(Messages.qcow2WindowTooBig(length, MAX_ASSEMBLED), Qcow2Image.at(offset));
         }
         MemorySegment out = MemorySegment.ofArray(new byte[(int) length]);
         read(offset, out, length);
@@ -269,7 +269,7 @@ final class VmStateSource implements ByteSource {
         long zero = bitmap >>> 32;
         if ((cluster == 0 && allocated != 0) || (allocated & zero) != 0) {
             throw new MalformedStreamException(Messages.qcow2BadSubclusters(bitmap, cluster),
-                    ReadContext.at(entryAt + 8));
+                    Qcow2Image.at(entryAt + 8));
         }
         if (allocated == 0) {
             return;
@@ -295,7 +295,7 @@ final class VmStateSource implements ByteSource {
         long fileSize = file.byteSize();
         if (cluster + within + n > fileSize) {
             throw new TruncatedInputException(Messages.qcow2ClusterPastEnd(cluster, at, within + n, fileSize),
-                    new ReadContext(entryAt, fileSize, null, -1, null));
+                    Qcow2Image.at(entryAt, fileSize));
         }
         MemorySegment.copy(file, cluster + within, out, outAt, n);
     }
@@ -304,11 +304,11 @@ final class VmStateSource implements ByteSource {
     private void checkDataCluster(long cluster, long at) {
         if ((cluster & (clusterSize - 1)) != 0) {
             throw new MalformedStreamException(Messages.qcow2Unaligned("data cluster for VM-state offset " + at, cluster,
-                    clusterSize), ReadContext.at(entryAt));
+                    clusterSize), Qcow2Image.at(entryAt));
         }
         if (cluster < clusterSize) {
             throw new MalformedStreamException(Messages.qcow2IntoHeader("data cluster for VM-state offset " + at, cluster),
-                    ReadContext.at(entryAt));
+                    Qcow2Image.at(entryAt));
         }
     }
 

@@ -30,6 +30,8 @@ final class VmStateSource implements ByteSource {
     /** How much an assembled window holds at least (unless less is left): the copy is paid per window. */
     static final long ASSEMBLED = 1L << 20;
     private static final long MAX_ASSEMBLED = Integer.MAX_VALUE - 16;
+    /** The most clusters one {@link #release} walks. */
+    private static final long RELEASE_CLUSTERS = 1 << 16;
     private static final int SUBCLUSTERS = 32;
     private static final long COMPRESSED = 1L << 62;
     /** QCOW_OFLAG_ZERO: a standard cluster that reads as zeros (not with extended L2 entries). */
@@ -166,13 +168,19 @@ final class VmStateSource implements ByteSource {
         return "VM-state area";
     }
 
-    /** Hands the file's pages behind [from, to) of the area back, run by run of clusters. */
+    /**
+     * Hands the file's pages behind [from, to) of the area back, run by run of clusters; at most
+     * the last {@link #RELEASE_CLUSTERS} clusters before {@code to}: a longer range was skipped
+     * over rather than read (a mapped-ram stream jumps to its pages), so none of it is in memory,
+     * and walking its L2 entries would cost time for nothing.
+     */
     @Override
     public void release(long from, long to) {
         long end = Math.min(to, size);
+        long start = Math.max(Math.max(0, from), end - (RELEASE_CLUSTERS << clusterBits));
         long runStart = -1;
         long runEnd = -1;
-        for (long at = Math.max(0, from) & -clusterSize; at < end; at += clusterSize) {
+        for (long at = start & -clusterSize; at < end; at += clusterSize) {
             long entry = l2Entry(at >>> clusterBits);
             long host = (entry & COMPRESSED) == 0 && (extended || (entry & ZERO) == 0) ? entry & Qcow2Image.OFFSET_MASK : 0;
             if (host != 0 && host == runEnd) {

@@ -1,7 +1,6 @@
 package io.qevm.qcow2;
 
 import io.qevm.exc.MalformedStreamException;
-import io.qevm.exc.ReadContext;
 import io.qevm.exc.TruncatedInputException;
 import io.qevm.internal.Messages;
 import java.lang.foreign.MemorySegment;

@@ -1,7 +1,6 @@
 package io.qevm.qcow2;
 
 import io.airlift.compress.v3.zstd.ZstdCompressor;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -7,6 +7,7 @@
  */
 module io.qevm {
     requires transitive tools.jackson.core; // PythonJson hands out its JsonGenerator
+    requires aircompressor.v3; // zstd for qcow2 compressed clusters (an automatic module: named after its jar)
 
     exports io.qevm;
     exports io.qevm.consume;

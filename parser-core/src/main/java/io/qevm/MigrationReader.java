@@ -1,8 +1,15 @@
 package io.qevm;
 
+import io.qevm.exc.LimitExceededException;
+import io.qevm.exc.MalformedStreamException;
 import io.qevm.exc.MigrationReadException;
+import io.qevm.exc.MissingDescriptionException;
+import io.qevm.exc.ReadContext;
+import io.qevm.exc.TruncatedInputException;
 import io.qevm.internal.Messages;
 import io.qevm.io.ByteSource;
+import io.qevm.qcow2.Qcow2Image;
+import io.qevm.qcow2.SnapshotEntry;
 import io.qevm.ram.RamSection;
 import io.qevm.record.RecordScanner;
 import io.qevm.vmstate.VmStateDecoder;
@@ -91,11 +98,13 @@ public final class MigrationReader implements AutoCloseable {
     private final RecordScanner scanner;
     private final RamSection ram;
     private final VmStateDecoder fields;
+    private final List<Container> containers;
     private MigrationEvent event;
     private long bytesAtSinceRelease;
 
-    private MigrationReader(ByteSource source, ReadOptions options) {
+    private MigrationReader(ByteSource source, ReadOptions options, List<Container> containers) {
         this.source = source;
+        this.containers = containers;
         this.scanner = new RecordScanner(source, options.limits(),
                 options.isEnabled(ReadOptions.Feature.REQUIRE_DESCRIPTION));
         this.ram = scanner.ram();
@@ -133,7 +142,8 @@ public final class MigrationReader implements AutoCloseable {
      * @throws IOException            if the file cannot be opened or mapped
      * @throws MigrationReadException if it is not a migration stream, or a file without a JSON
      *                                description while {@link ReadOptions.Feature#REQUIRE_DESCRIPTION}
-     *                                is on
+     *                                is on; for a qcow2 image, if the snapshot chosen (or any, by
+     *                                default) holds no VM state, or the image is broken
      */
     public static MigrationReader open(Path file, ReadOptions options) throws IOException {
         return over(ByteSource.open(file), options);
@@ -162,16 +172,63 @@ public final class MigrationReader implements AutoCloseable {
      * @throws MigrationReadException if it is not a migration stream
      */
     public static MigrationReader open(byte[] bytes, ReadOptions options) {
-        return over(ByteSource.of(bytes, "<memory>"), options);
+        try {
+            return over(ByteSource.of(bytes, "<memory>"), options);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // an array is read without I/O
+        }
     }
 
-    private static MigrationReader over(ByteSource source, ReadOptions options) {
+    private static MigrationReader over(ByteSource source, ReadOptions options) throws IOException {
         try {
-            return new MigrationReader(source, options);
-        } catch (RuntimeException | Error e) {
+            // a qcow2 image holds the stream in a snapshot's VM-state area (the container
+            // layer's dispatch will call this check with the others)
+            if (Qcow2Image.isQcow2(source)) {
+                return overQcow2(Qcow2Image.open(source), options);
+            }
+            if (options.snapshot() != null) {
+                throw new MalformedStreamException(Messages.snapshotNotQcow2(), ReadContext.at(0));
+            }
+            return new MigrationReader(source, options, List.of());
+        } catch (IOException | RuntimeException | Error e) {
             source.close();
             throw e;
         }
+    }
+
+    /**
+     * A reader over the VM state of the snapshot {@code options} choose. An error in the stream
+     * found while opening names the snapshot, whose offsets it gives.
+     */
+    private static MigrationReader overQcow2(Qcow2Image image, ReadOptions options) {
+        SnapshotEntry snapshot = image.choose(options.snapshot());
+        ByteSource vmState = image.vmState(snapshot);
+        try {
+            return new MigrationReader(vmState, options, List.of(new Container.Qcow2Snapshot(snapshot.snapshot())));
+        } catch (MigrationReadException e) {
+            throw inSnapshot(e, snapshot);
+        }
+    }
+
+    /**
+     * {@code e} with the snapshot named after its problem when it is the stream's (its offsets are
+     * in the snapshot's VM-state area); a failure of the image itself as it is.
+     */
+    private static MigrationReadException inSnapshot(MigrationReadException e, SnapshotEntry snapshot) {
+        if (Qcow2Image.isImageFailure(e)) {
+            return e; // the image's own tables or clusters: its offsets are the file's
+        }
+        String problem = e.problem() + " (in the VM state of " + snapshot.label()
+                + ", offsets from the start of its VM-state area)";
+        ReadContext where = new ReadContext(e.eventOffset(), e.position(), e.sectionName(), e.sectionId(), e.event());
+        MigrationReadException named = switch (e) {
+            case MissingDescriptionException m -> new MissingDescriptionException(problem, where);
+            case MalformedStreamException m -> new MalformedStreamException(problem, where);
+            case TruncatedInputException t -> new TruncatedInputException(problem, where);
+            case LimitExceededException l -> new LimitExceededException(problem, where);
+        };
+        named.initCause(e);
+        return named;
     }
 
     // ------------------------------------------------------------------ stream-wide accessors
@@ -214,11 +271,13 @@ public final class MigrationReader implements AutoCloseable {
      * image, a qcow2 snapshot); empty for a bare stream}
      */
     public List<Container> containers() {
-        return java.util.List.of(); // filled in by the container layer (issue 10)
+        return containers;
     }
 
     /**
-     * The internal snapshots of a qcow2 image, as {@code qemu-img snapshot -l} lists them.
+     * The internal snapshots of a qcow2 image, as {@code qemu-img snapshot -l} lists them (those
+     * without VM state too). Listing needs no more than the snapshot table: an encrypted image's
+     * snapshots are listed, though their VM state cannot be read.
      *
      * @param file a qcow2 image
      * @return its snapshots, in the order of its snapshot table
@@ -226,7 +285,9 @@ public final class MigrationReader implements AutoCloseable {
      * @throws MigrationReadException if it is not a qcow2 image, or a broken one
      */
     public static List<Snapshot> snapshots(Path file) throws IOException {
-        throw new UnsupportedOperationException("qcow2 images: not yet (issue 10)");
+        try (ByteSource source = ByteSource.open(file)) {
+            return Qcow2Image.open(source).snapshots().stream().map(SnapshotEntry::snapshot).toList();
+        }
     }
 
     /** {@return the byte offset of the QEMU stream's magic: 0, or past a libvirt save header} */

@@ -1,5 +1,6 @@
 package io.qevm.cli;
 
+import io.qevm.Container;
 import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
 import io.qevm.ReadOptions;
@@ -22,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -73,8 +75,12 @@ public final class Main {
             out.println("qevm " + version());
             return OK;
         }
+        // what errors in the stream are said to be in: the file, or a snapshot of it (a qcow2
+        // image), whose VM-state area the offsets then count in
+        Label label = new Label(options.file());
         try {
-            int code = execute(options, workDir, out, err);
+            int code = options.listSnapshots() ? listSnapshots(options, workDir, out)
+                    : execute(options, workDir, out, err, label);
             out.flush();
             if (out.checkError()) {
                 err.println("qevm: <stdout>: cannot write the output");
@@ -84,7 +90,7 @@ public final class Main {
         } catch (Stdout.Failure e) {
             return stdoutFailed(e, err);
         } catch (MissingDescriptionException e) {
-            err.println("qevm: " + options.file() + ": " + e.getMessage() + (options.ramOnly() ? ""
+            err.println("qevm: " + label.of(e) + ": " + e.getMessage() + (options.ramOnly() ? ""
                     : options.extract() ? "; extract RAM only with --ram-only"
                     : "; its RAM alone can be extracted with -x --ram-only"));
             debug(options, err, e);
@@ -92,7 +98,7 @@ public final class Main {
         } catch (MigrationReadException e) {
             // a truncation at byte 0 is an empty input ("empty file"): no offset to give
             boolean empty = e instanceof TruncatedInputException && e.position() == 0;
-            err.println("qevm: " + options.file() + ": " + (empty ? e.problem() : e.getMessage()));
+            err.println("qevm: " + label.of(e) + ": " + (empty ? e.problem() : e.getMessage()));
             debug(options, err, e);
             return BAD_INPUT;
         } catch (Aborted e) {
@@ -137,10 +143,46 @@ public final class Main {
         return BAD_INPUT;
     }
 
-    private static int execute(Options options, Path workDir, PrintStream out, PrintStream err) throws IOException {
+    /** What an error names before its offset: the file, and the snapshot read from it. */
+    private static final class Label {
+        private final String file;
+        String text;
+
+        Label(String file) {
+            this.file = file;
+            this.text = file;
+        }
+
+        /**
+         * The file and the snapshot for a failure in the stream; the file alone for one in a
+         * qcow2 image's own tables (event "qcow2 image"), whose offsets are the file's.
+         */
+        String of(MigrationReadException e) {
+            return "qcow2 image".equals(e.event()) ? file : text;
+        }
+    }
+
+    /**
+     * {@code --list-snapshots}: the snapshot table, as qemu-img prints it. On standard input,
+     * {@code /dev/stdin}: a file given with {@code <} is read as the file it is (a pipe is
+     * refused: a qcow2 image is read by random access).
+     */
+    private static int listSnapshots(Options options, Path workDir, PrintStream out) throws IOException {
+        Path file = options.file().equals("-") ? Path.of("/dev/stdin") : workDir.resolve(options.file());
+        out.print(SnapshotList.format(MigrationReader.snapshots(file), ZoneId.systemDefault()));
+        return OK;
+    }
+
+    private static int execute(Options options, Path workDir, PrintStream out, PrintStream err, Label label)
+            throws IOException {
         // progress is closed first: a line on the terminal is erased before any error line
         try (MigrationReader reader = open(options, workDir);
              Progress progress = Progress.forStderr(reader, err, options.progress())) {
+            for (Container container : reader.containers()) {
+                if (container instanceof Container.Qcow2Snapshot(var snapshot)) {
+                    label.text = options.file() + ", snapshot " + snapshot.id() + " '" + snapshot.name() + "'";
+                }
+            }
             if (options.extract()) {
                 extract(reader, options, workDir, out, err, progress);
             } else if (options.dump().equals("desc")) {
@@ -212,6 +254,7 @@ public final class Main {
         if (options.pageSize() > 0) {
             read.pageSize(options.pageSize());
         }
+        read.snapshot(options.snapshot());
         if (options.file().equals("-")) {
             Pipes.enlarge(0);
             return MigrationReader.open(new FileInputStream(FileDescriptor.in), read.build());

@@ -109,6 +109,157 @@ public final class Messages {
     /** The region the device stream lies in when a JSON description follows it. */
     public static final String DESCRIPTION_REGION = "device stream";
 
+    // qcow2 images (io.qevm.qcow2)
+
+    public static String qcow2BadMagic(long magic) {
+        return "expected the qcow2 magic 'QFI\\xfb' (0x514649fb), found " + hex(magic) + " (not a qcow2 image)";
+    }
+
+    public static String qcow2BadVersion(long version) {
+        return "expected qcow2 version 2 or 3, found " + version;
+    }
+
+    public static String qcow2BadClusterBits(long bits, int min, int max) {
+        return "expected cluster_bits from " + min + " to " + max + " (clusters of 512 bytes to 2 MiB, as QEMU opens), found "
+                + bits;
+    }
+
+    public static String qcow2BadHeaderLength(long length, int min, long clusterSize) {
+        return "expected a qcow2 version 3 header_length from " + min + " to the cluster size " + clusterSize
+                + ", found " + length;
+    }
+
+    public static String qcow2UnknownFeatures(long bits) {
+        return "qcow2 image with incompatible features unknown to qevm (bits " + hex(bits)
+                + "): it cannot be read safely";
+    }
+
+    public static String qcow2ExternalDataFile() {
+        return "qcow2 image with an external data file: its guest data, and any VM state, are not in this file"
+                + " (QEMU keeps no internal snapshots with one)";
+    }
+
+    public static String qcow2Encrypted(long method) {
+        return "encrypted qcow2 image (" + (method == 1 ? "AES" : method == 2 ? "LUKS" : "crypt_method " + method)
+                + "): its VM state is encrypted as its disk is, and qevm does not decrypt";
+    }
+
+    public static String qcow2UnknownCompression(int type) {
+        return "expected qcow2 compression_type 0 (zlib) or 1 (zstd), found " + type;
+    }
+
+    public static String qcow2CompressionBitMismatch(int type) {
+        return type == 0 ? "qcow2 compression type bit set, but the compression_type is zlib (0)"
+                : "qcow2 compression_type " + type + " without the compression type incompatible feature bit";
+    }
+
+    public static String qcow2ExtendedL2ClusterSize(long clusterSize, long min) {
+        return "qcow2 extended L2 entries need clusters of at least " + min + " bytes, found " + clusterSize;
+    }
+
+    public static String qcow2TooManySnapshots(long count, long max) {
+        return "expected at most " + max + " internal snapshots (QEMU's limit), found nb_snapshots " + count;
+    }
+
+    public static String qcow2ExtraDataTooBig(int index, long size, long max) {
+        return "snapshot table entry " + index + ": expected at most " + max + " bytes of extra data (QEMU's limit), found "
+                + size;
+    }
+
+    public static String qcow2SnapshotTableTooBig(int index, long max) {
+        return "snapshot table entry " + index + " ends past " + max + " bytes of table (QEMU's limit)";
+    }
+
+    public static String qcow2Unaligned(String what, long offset, long clusterSize) {
+        return "expected the " + what + " at a cluster boundary (clusters of " + clusterSize + " bytes), found offset "
+                + hex(offset);
+    }
+
+    public static String qcow2IntoHeader(String what, long offset) {
+        return "expected the " + what + " past the image header's cluster, found offset " + hex(offset);
+    }
+
+    public static String qcow2PastEnd(String what, long offset, long length, long fileSize) {
+        return "expected the " + what + " (" + length + " bytes at offset " + hex(offset) + ") inside the file, found the end"
+                + " of the file (at byte " + fileSize + ")";
+    }
+
+    public static String qcow2L1TooBig(String snapshot, long entries, long max) {
+        return "expected the L1 table of " + snapshot + " to have at most " + max + " entries (QEMU's limit), found "
+                + entries;
+    }
+
+    public static String qcow2DiskTooBig(String snapshot, long diskSize) {
+        return "the disk size of " + snapshot + " (" + Long.toUnsignedString(diskSize)
+                + " bytes) is past what qcow2 maps: no VM-state area can follow it";
+    }
+
+    public static String qcow2L1BeforeVmState(String snapshot, long l1Size, long index, long diskSize) {
+        return "the L1 table of " + snapshot + " has " + l1Size + " entries: none for its VM-state area, which starts at"
+                + " entry " + index + " (after the disk's " + Long.toUnsignedString(diskSize) + " bytes)";
+    }
+
+    public static String qcow2VmStateBeyondL1(String snapshot, long vmStateSize, long coverage) {
+        return "the VM state of " + snapshot + " (" + Long.toUnsignedString(vmStateSize)
+                + " bytes) is larger than what its L1 table maps after the disk (" + coverage + " bytes)";
+    }
+
+    public static String qcow2NoSnapshots() {
+        return "qcow2 image without internal snapshots: no VM state to read (savevm or virsh snapshot-create of a"
+                + " running VM makes them)";
+    }
+
+    public static String qcow2NoVmState(int count) {
+        return "none of the " + count + " internal snapshot" + (count == 1 ? "" : "s")
+                + " of this qcow2 image holds VM state (disk-only snapshots, as qemu-img snapshot -c makes)";
+    }
+
+    public static String qcow2DiskOnly(String snapshot) {
+        return snapshot + " is a disk-only snapshot: it holds no VM state";
+    }
+
+    /** {@code snapshots}: "1 'boot'" for each; long lists are cut. */
+    public static String qcow2UnknownSnapshot(String wanted, java.util.List<String> snapshots) {
+        int shown = Math.min(snapshots.size(), 20);
+        return "expected a snapshot whose ID or name is '" + wanted + "', found none; the image has "
+                + String.join(", ", snapshots.subList(0, shown))
+                + (shown < snapshots.size() ? " and " + (snapshots.size() - shown) + " more (see --list-snapshots)" : "");
+    }
+
+    public static String qcow2OnStream() {
+        return "a qcow2 image is read by random access (its snapshots' L1 and L2 tables), not as a stream from a pipe"
+                + " or standard input: pass the file itself";
+    }
+
+    public static String snapshotNotQcow2() {
+        return "a snapshot was asked for (--snapshot), but this is not a qcow2 image: a migration stream holds no"
+                + " snapshots";
+    }
+
+    public static String qcow2BadSubclusters(long bitmap, long cluster) {
+        return "expected a subcluster bitmap whose allocated and zero bits do not overlap"
+                + (cluster == 0 ? ", and no allocated bit for an unallocated cluster" : "") + ", found " + hex(bitmap);
+    }
+
+    public static String qcow2ClusterPastEnd(long cluster, long areaOffset, long bytes, long fileSize) {
+        return "expected " + bytes + " bytes of the data cluster at offset " + hex(cluster) + " (VM-state area offset "
+                + areaOffset + "), found the end of the file (at byte " + fileSize + ")";
+    }
+
+    public static String qcow2CompressedOutside(long offset, long size, long fileSize) {
+        return "expected compressed cluster data inside the file past its header cluster, found " + size
+                + " bytes at offset " + hex(offset) + " (the file has " + fileSize + ")";
+    }
+
+    public static String qcow2BadCompressed(String format, long offset, long size, long clusterSize, String problem) {
+        return "expected " + format + " data decompressing to one " + clusterSize + "-byte cluster in the " + size
+                + " bytes at offset " + hex(offset) + ", found " + problem;
+    }
+
+    public static String qcow2WindowTooBig(long length, long max) {
+        return "a read of " + length + " bytes of a qcow2 VM-state area at once is over " + max + " bytes";
+    }
+
     // the JSON description
 
     public static String descriptionNotJson(String detail) {

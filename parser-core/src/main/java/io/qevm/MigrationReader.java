@@ -1,5 +1,6 @@
 package io.qevm;
 
+import io.qevm.container.Containers;
 import io.qevm.exc.MigrationReadException;
 import io.qevm.internal.Messages;
 import io.qevm.io.ByteSource;
@@ -82,15 +83,21 @@ public final class MigrationReader implements AutoCloseable {
     private static final long RELEASE_EVERY = 64L << 20;
 
     private final ByteSource source;
+    /** What the stream was found inside, outermost first. */
+    private final List<Container> containers;
+    /** What the source's offsets count in when not the file or input (a decompressed stream), else null. */
+    private final String stream;
     private final RecordScanner scanner;
     private final RamSection ram;
     private final VmStateDecoder fields;
     private MigrationEvent event;
     private long bytesAtSinceRelease;
 
-    private MigrationReader(ByteSource source, ReadOptions options) {
-        this.source = source;
-        this.scanner = new RecordScanner(source, options.limits(),
+    private MigrationReader(Containers.Layers layers, ReadOptions options) {
+        this.source = layers.source();
+        this.containers = layers.containers();
+        this.stream = layers.stream();
+        this.scanner = new RecordScanner(source, layers.streamStart(), options.limits(),
                 options.isEnabled(ReadOptions.Feature.REQUIRE_DESCRIPTION));
         this.ram = scanner.ram();
         this.fields = scanner.fields();
@@ -105,8 +112,11 @@ public final class MigrationReader implements AutoCloseable {
     // ------------------------------------------------------------------ opening
 
     /**
-     * Opens a migration file (a QEMU stream or a libvirt save image): mapped when it is a
-     * regular file, read as a stream when it is a pipe, a FIFO or a character device.
+     * Opens a migration file: mapped when it is a regular file, read as a stream when it is a
+     * pipe, a FIFO or a character device. What it holds is told by content, never by name: a
+     * QEMU stream, a libvirt save image (raw, sparse or compressed payload), or either
+     * compressed whole with gzip, bzip2, xz, zstd or lzop (read as it is decompressed, by a
+     * thread of the reader's own, which {@link #close()} stops); see {@link #containers()}.
      *
      * @param file the file
      * @return a reader before the stream's first event
@@ -137,7 +147,8 @@ public final class MigrationReader implements AutoCloseable {
      * A reader over a stream read once, forward, through a window of bounded size (standard
      * input, a pipe, a socket). It closes {@code in} on {@link #close()}.
      *
-     * @param in      the stream, at the start of the migration stream (or of a libvirt save image)
+     * @param in      the stream, at the start of the migration stream (or of a libvirt save image,
+     *                or of compressed data holding either)
      * @param options how to read it
      * @return a reader before the stream's first event
      * @throws IOException            if the stream cannot be read
@@ -156,14 +167,22 @@ public final class MigrationReader implements AutoCloseable {
      * @throws MigrationReadException if it is not a migration stream
      */
     public static MigrationReader open(byte[] bytes, ReadOptions options) {
-        return over(ByteSource.of(bytes, "<memory>"), options);
+        try {
+            return over(ByteSource.of(bytes, "<memory>"), options);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // an array itself cannot fail to read
+        }
     }
 
-    private static MigrationReader over(ByteSource source, ReadOptions options) {
+    private static MigrationReader over(ByteSource source, ReadOptions options) throws IOException {
+        Containers.Layers layers = Containers.open(source, options); // closes the source if it fails
         try {
-            return new MigrationReader(source, options);
+            return new MigrationReader(layers, options);
+        } catch (MigrationReadException e) {
+            layers.source().close();
+            throw Containers.within(e, layers.stream());
         } catch (RuntimeException | Error e) {
-            source.close();
+            layers.source().close();
             throw e;
         }
     }
@@ -205,10 +224,11 @@ public final class MigrationReader implements AutoCloseable {
 
     /**
      * {@return what the stream was found inside, outermost first (a compressed file, a libvirt
-     * image, a qcow2 snapshot); empty for a bare stream}
+     * image, a qcow2 snapshot); empty for a bare stream} Inside compressed data the reader's
+     * offsets count in the decompressed stream (and its errors say so).
      */
     public List<Container> containers() {
-        return java.util.List.of(); // filled in by the container layer (issue 10)
+        return containers;
     }
 
     /**
@@ -223,7 +243,10 @@ public final class MigrationReader implements AutoCloseable {
         throw new UnsupportedOperationException("qcow2 images: not yet (issue 10)");
     }
 
-    /** {@return the byte offset of the QEMU stream's magic: 0, or past a libvirt save header} */
+    /**
+     * {@return the byte offset of the QEMU stream's magic: 0, or past a raw libvirt save header and
+     * its XML (inside compressed data: 0, the start of the decompressed stream)}
+     */
     public long streamStart() {
         return scanner.streamStart();
     }
@@ -295,7 +318,12 @@ public final class MigrationReader implements AutoCloseable {
     public MigrationEvent next() {
         // RAM records come by the million: straight to the RAM section while one is read, and
         // the event stored only when it changes
-        MigrationEvent next = ram.active() ? ram.next() : scanner.next();
+        MigrationEvent next;
+        try {
+            next = ram.active() ? ram.next() : scanner.next();
+        } catch (MigrationReadException e) {
+            throw Containers.within(e, stream);
+        }
         if (next != event) {
             event = next;
         }
@@ -470,7 +498,16 @@ public final class MigrationReader implements AutoCloseable {
      */
     public MemorySegment pageData() {
         require(Validity.DATA_PAGE, "pageData()");
-        return ram.pageData();
+        return decodedPage();
+    }
+
+    /** The page's bytes, an XBZRLE page decoded now (which may fail). */
+    private MemorySegment decodedPage() {
+        try {
+            return ram.pageData();
+        } catch (MigrationReadException e) {
+            throw Containers.within(e, stream);
+        }
     }
 
     /** {@return where the current RAM_PAGE's bytes start in {@link #pageData()}} */
@@ -482,7 +519,7 @@ public final class MigrationReader implements AutoCloseable {
     /** {@return the current RAM_PAGE's bytes as a view of exactly one page (a new segment object)} Valid until {@link #next()}. */
     public MemorySegment page() {
         require(Validity.DATA_PAGE, "page()");
-        return ram.pageData().asSlice(ram.pageDataIndex(), ram.pageSize());
+        return decodedPage().asSlice(ram.pageDataIndex(), ram.pageSize());
     }
 
     /**
@@ -493,7 +530,7 @@ public final class MigrationReader implements AutoCloseable {
      */
     public void copyPage(byte[] into, int offset) {
         require(Validity.DATA_PAGE, "copyPage()");
-        MemorySegment.copy(ram.pageData(), ValueLayout.JAVA_BYTE, ram.pageDataIndex(), into, offset, (int) ram.pageSize());
+        MemorySegment.copy(decodedPage(), ValueLayout.JAVA_BYTE, ram.pageDataIndex(), into, offset, (int) ram.pageSize());
     }
 
     /**
@@ -504,7 +541,7 @@ public final class MigrationReader implements AutoCloseable {
     public void copyPage(ByteBuffer into) {
         require(Validity.DATA_PAGE, "copyPage()");
         int size = (int) ram.pageSize();
-        MemorySegment.ofBuffer(into).copyFrom(ram.pageData().asSlice(ram.pageDataIndex(), size));
+        MemorySegment.ofBuffer(into).copyFrom(decodedPage().asSlice(ram.pageDataIndex(), size));
         into.position(into.position() + size);
     }
 
@@ -637,7 +674,10 @@ public final class MigrationReader implements AutoCloseable {
         return fields.subsectionVersion();
     }
 
-    /** Releases the source (unmaps the file, closes the stream). Views handed out are invalid afterwards. */
+    /**
+     * Releases the source (unmaps the file, closes the stream, stops the decompressor's thread).
+     * Views handed out are invalid afterwards.
+     */
     @Override
     public void close() {
         source.close();

@@ -88,14 +88,23 @@ public final class RecordScanner {
      *                           the scanner stops (EOF) at the first device section after RAM
      */
     public RecordScanner(ByteSource source, ReadLimits limits, boolean requireDescription) {
-        this(source, limits, requireDescription, null);
+        this(source, 0, limits, requireDescription, null);
     }
 
-    private RecordScanner(ByteSource source, ReadLimits limits, boolean requireDescription, RecordScanner known) {
+    /**
+     * As {@link #RecordScanner(ByteSource, ReadLimits, boolean)}, the stream starting at
+     * {@code streamStart} of {@code source} (past a libvirt header and its XML).
+     */
+    public RecordScanner(ByteSource source, long streamStart, ReadLimits limits, boolean requireDescription) {
+        this(source, streamStart, limits, requireDescription, null);
+    }
+
+    private RecordScanner(ByteSource source, long streamStart, ReadLimits limits, boolean requireDescription,
+                          RecordScanner known) {
         this.source = source;
         this.limits = limits;
         this.requireDescription = requireDescription;
-        this.in = new ByteCursor(source, at, 0);
+        this.in = new ByteCursor(source, at, streamStart);
         at.attach(in);
         this.ram = new RamSection(in, at, limits, this::replay);
         this.fields = new VmStateDecoder(in, at, limits);
@@ -406,7 +415,7 @@ public final class RecordScanner {
      * source.
      */
     private void replay(long upTo, Consumer<RamSection> prepare) {
-        RecordScanner again = new RecordScanner(source, limits, false, this);
+        RecordScanner again = new RecordScanner(source, streamStart, limits, false, this);
         prepare.accept(again.ram);
         while (again.in.position() < upTo && again.next() != MigrationEvent.EOF) {
             // the prepared RAM section records every page it passes

@@ -109,6 +109,12 @@ final class CompressedInput {
         return new MalformedStreamException(Messages.compressedCorrupt(format.label, detail), where());
     }
 
+    /** The compressed data is not valid at {@code offset} of the layer (a field read before the position). */
+    MigrationReadException corruptAt(long offset, String detail) {
+        return new MalformedStreamException(Messages.compressedCorrupt(format.label, detail),
+                new ReadContext(offset, position, null, -1, null, layer.kind()));
+    }
+
     /** An error a library decoder threw, as one of ours: a truncation if it ran into the layer's end. */
     MigrationReadException failed(IOException e) {
         if (sawEnd) {

@@ -12,8 +12,9 @@ import java.nio.ByteBuffer;
 interface Decoder extends AutoCloseable {
 
     /**
-     * Decompresses into {@code out}, from its position up to its limit, until it is full or the
-     * data ends.
+     * Decompresses into {@code out}, from its position up to its limit, and returns as soon as it
+     * wrote something (or the data ended): a live stream's bytes reach the reader as they arrive,
+     * never held back until a buffer is full.
      *
      * @return false once the compressed data has ended (the last bytes may be in {@code out})
      * @throws IOException if the layer under it cannot be read

@@ -43,7 +43,8 @@ final class GzipDecoder implements Decoder {
 
     @Override
     public boolean fill(ByteBuffer out) throws IOException {
-        while (!ended && out.hasRemaining()) {
+        int start = out.position();
+        while (!ended && out.position() == start) {
             if (!inMember) {
                 if (!startMember()) {
                     ended = true;
@@ -112,7 +113,7 @@ final class GzipDecoder implements Decoder {
     }
 
     private void inflate(ByteBuffer out) throws IOException {
-        MemorySegment window = in.peek(CompressedInput.CHUNK);
+        MemorySegment window = in.peek(1); // what is there: a pipe is not waited on for more
         long available = Math.min(window.byteSize(), CompressedInput.CHUNK);
         ByteBuffer input = window.asSlice(0, available).asByteBuffer();
         inflater.setInput(input);
@@ -140,16 +141,17 @@ final class GzipDecoder implements Decoder {
     /** After a member's deflate data: its trailer, CRC-32 and length modulo 2^32. */
     private void endMember() throws IOException {
         inflater.setInput(new byte[0]); // drop the reference to the layer's window
+        long trailerAt = in.position();
         byte[] trailer = in.bytes(TRAILER_BYTES);
         ByteBuffer fields = ByteBuffer.wrap(trailer).order(ByteOrder.LITTLE_ENDIAN);
         long storedCrc = Integer.toUnsignedLong(fields.getInt(0));
         long storedSize = Integer.toUnsignedLong(fields.getInt(4));
         if (storedCrc != crc.getValue()) {
-            throw in.corrupt("CRC-32 of the decompressed member is 0x" + Long.toHexString(crc.getValue())
+            throw in.corruptAt(trailerAt, "the member's data has CRC-32 0x" + Long.toHexString(crc.getValue())
                     + ", its trailer says 0x" + Long.toHexString(storedCrc));
         }
         if (storedSize != (memberBytes & 0xffffffffL)) {
-            throw in.corrupt("the member decompresses to " + memberBytes + " bytes, its trailer says " + storedSize
+            throw in.corruptAt(trailerAt + 4, "the member decompresses to " + memberBytes + " bytes, its trailer says " + storedSize
                     + " (modulo 2^32)");
         }
         inMember = false;

@@ -56,7 +56,8 @@ final class LzopDecoder implements Decoder {
             readHeader();
             headerRead = true;
         }
-        while (out.hasRemaining()) {
+        int start = out.position();
+        while (out.hasRemaining() && (out.position() == start || blockPos < blockLength)) {
             if (blockPos == blockLength) {
                 if (ended || !nextBlock()) {
                     ended = true;
@@ -127,7 +128,6 @@ final class LzopDecoder implements Decoder {
 
     /** Reads and decompresses the next block; false at the end marker. */
     private boolean nextBlock() throws IOException {
-        long blockStart = in.position();
         long decompressedLength = Integer.toUnsignedLong(u32(in.bytes(4), 0));
         if (decompressedLength == 0) {
             return false;
@@ -162,7 +162,7 @@ final class LzopDecoder implements Decoder {
             try {
                 Lzo1x.decompress(compressed, (int) compressedLength, block, length);
             } catch (Lzo1x.Corrupt e) {
-                throw in.corrupt(e.getMessage() + " (the block from byte " + blockStart + ")");
+                throw in.corruptAt(dataStart, e.getMessage());
             }
         }
         verify(adlerD, new Adler32(), block, length, "decompressed", dataStart);
@@ -193,7 +193,7 @@ final class LzopDecoder implements Decoder {
         }
         checksum.update(data, 0, length);
         if (checksum.getValue() != expected) {
-            throw in.corrupt("the " + which + " data of the block from byte " + blockData + " has checksum 0x"
+            throw in.corruptAt(blockData, "the " + which + " data of the block has checksum 0x"
                     + Long.toHexString(checksum.getValue()) + ", its header says 0x" + Long.toHexString(expected));
         }
     }

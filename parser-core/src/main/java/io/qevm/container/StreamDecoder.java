@@ -48,7 +48,8 @@ final class StreamDecoder implements Decoder {
 
     @Override
     public boolean fill(ByteBuffer out) throws IOException {
-        while (!ended && out.hasRemaining()) {
+        int start = out.position();
+        while (!ended && out.position() == start) {
             int read;
             try {
                 read = decoder.read(buffer, 0, Math.min(buffer.length, out.remaining()));

@@ -42,8 +42,9 @@ final class ZstdDecoder implements Decoder {
 
     @Override
     public boolean fill(ByteBuffer out) throws IOException {
-        while (!ended && out.hasRemaining()) {
-            MemorySegment window = in.peek(CompressedInput.CHUNK);
+        int start = out.position();
+        while (!ended && out.position() == start) {
+            MemorySegment window = in.peek(1); // what is there: a pipe is not waited on for more
             long available = Math.min(window.byteSize(), CompressedInput.CHUNK);
             int before = out.position();
             if (available == 0) {

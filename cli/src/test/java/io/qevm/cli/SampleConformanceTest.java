@@ -150,7 +150,9 @@ final class SampleConformanceTest {
 
     private static List<Path> dumps(Path folder) {
         try (Stream<Path> files = Files.list(folder)) {
-            return files.filter(f -> Stream.of(".mig", ".sav", ".mig.xz").anyMatch(f.getFileName().toString()::endsWith))
+            // as conformance lists them; compressed dumps are handed to the CLI as they are
+            return files.filter(f -> Stream.of(".mig", ".sav", ".mig.xz", ".mig.gz", ".mig.bz2", ".mig.zst", ".mig.lzo")
+                            .anyMatch(f.getFileName().toString()::endsWith))
                     .sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

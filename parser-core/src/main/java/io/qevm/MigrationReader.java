@@ -1,7 +1,6 @@
 package io.qevm;
 
-import io.qevm.exc.LimitExceededException;
-import io.qevm.exc.MalformedStreamException;
+import io.qevm.container.Containers;
 import io.qevm.exc.MigrationReadException;
 import io.qevm.exc.MissingDescriptionException;
 import io.qevm.exc.ReadContext;
@@ -95,17 +94,21 @@ public final class MigrationReader implements AutoCloseable {
     private static final long RELEASE_EVERY = 64L << 20;
 
     private final ByteSource source;
+    /** What the stream was found inside, outermost first. */
+    private final List<Container> containers;
+    /** What the source's offsets count in when not the file or input (a decompressed stream), else null. */
+    private final String stream;
     private final RecordScanner scanner;
     private final RamSection ram;
     private final VmStateDecoder fields;
-    private final List<Container> containers;
     private MigrationEvent event;
     private long bytesAtSinceRelease;
 
-    private MigrationReader(ByteSource source, ReadOptions options, List<Container> containers) {
-        this.source = source;
-        this.containers = containers;
-        this.scanner = new RecordScanner(source, options.limits(),
+    private MigrationReader(Containers.Layers layers, ReadOptions options) {
+        this.source = layers.source();
+        this.containers = layers.containers();
+        this.stream = layers.stream();
+        this.scanner = new RecordScanner(source, layers.streamStart(), options.limits(),
                 options.isEnabled(ReadOptions.Feature.REQUIRE_DESCRIPTION));
         this.ram = scanner.ram();
         this.fields = scanner.fields();
@@ -120,8 +123,11 @@ public final class MigrationReader implements AutoCloseable {
     // ------------------------------------------------------------------ opening
 
     /**
-     * Opens a migration file (a QEMU stream or a libvirt save image): mapped when it is a
-     * regular file, read as a stream when it is a pipe, a FIFO or a character device.
+     * Opens a migration file: mapped when it is a regular file, read as a stream when it is a
+     * pipe, a FIFO or a character device. What it holds is told by content, never by name: a
+     * QEMU stream, a libvirt save image (raw, sparse or compressed payload), or either
+     * compressed whole with gzip, bzip2, xz, zstd or lzop (read as it is decompressed, by a
+     * thread of the reader's own, which {@link #close()} stops); see {@link #containers()}.
      *
      * @param file the file
      * @return a reader before the stream's first event
@@ -153,7 +159,8 @@ public final class MigrationReader implements AutoCloseable {
      * A reader over a stream read once, forward, through a window of bounded size (standard
      * input, a pipe, a socket). It closes {@code in} on {@link #close()}.
      *
-     * @param in      the stream, at the start of the migration stream (or of a libvirt save image)
+     * @param in      the stream, at the start of the migration stream (or of a libvirt save image,
+     *                or of compressed data holding either)
      * @param options how to read it
      * @return a reader before the stream's first event
      * @throws IOException            if the stream cannot be read
@@ -175,60 +182,21 @@ public final class MigrationReader implements AutoCloseable {
         try {
             return over(ByteSource.of(bytes, "<memory>"), options);
         } catch (IOException e) {
-            throw new UncheckedIOException(e); // an array is read without I/O
+            throw new UncheckedIOException(e); // an array itself cannot fail to read
         }
     }
 
     private static MigrationReader over(ByteSource source, ReadOptions options) throws IOException {
+        Containers.Layers layers = Containers.open(source, options); // closes the source if it fails
         try {
-            // a qcow2 image holds the stream in a snapshot's VM-state area (the container
-            // layer's dispatch will call this check with the others)
-            if (Qcow2Image.isQcow2(source)) {
-                return overQcow2(Qcow2Image.open(source), options);
-            }
-            if (options.snapshot() != null) {
-                throw new MalformedStreamException(Messages.snapshotNotQcow2(), ReadContext.at(0));
-            }
-            return new MigrationReader(source, options, List.of());
-        } catch (IOException | RuntimeException | Error e) {
-            source.close();
+            return new MigrationReader(layers, options);
+        } catch (MigrationReadException e) {
+            layers.source().close();
+            throw Containers.within(e, layers.stream());
+        } catch (RuntimeException | Error e) {
+            layers.source().close();
             throw e;
         }
-    }
-
-    /**
-     * A reader over the VM state of the snapshot {@code options} choose. An error in the stream
-     * found while opening names the snapshot, whose offsets it gives.
-     */
-    private static MigrationReader overQcow2(Qcow2Image image, ReadOptions options) {
-        SnapshotEntry snapshot = image.choose(options.snapshot());
-        ByteSource vmState = image.vmState(snapshot);
-        try {
-            return new MigrationReader(vmState, options, List.of(new Container.Qcow2Snapshot(snapshot.snapshot())));
-        } catch (MigrationReadException e) {
-            throw inSnapshot(e, snapshot);
-        }
-    }
-
-    /**
-     * {@code e} with the snapshot named after its problem when it is the stream's (its offsets are
-     * in the snapshot's VM-state area); a failure of the image itself as it is.
-     */
-    private static MigrationReadException inSnapshot(MigrationReadException e, SnapshotEntry snapshot) {
-        if (Qcow2Image.isImageFailure(e)) {
-            return e; // the image's own tables or clusters: its offsets are the file's
-        }
-        String problem = e.problem() + " (in the VM state of " + snapshot.label()
-                + ", offsets from the start of its VM-state area)";
-        ReadContext where = new ReadContext(e.eventOffset(), e.position(), e.sectionName(), e.sectionId(), e.event());
-        MigrationReadException named = switch (e) {
-            case MissingDescriptionException m -> new MissingDescriptionException(problem, where);
-            case MalformedStreamException m -> new MalformedStreamException(problem, where);
-            case TruncatedInputException t -> new TruncatedInputException(problem, where);
-            case LimitExceededException l -> new LimitExceededException(problem, where);
-        };
-        named.initCause(e);
-        return named;
     }
 
     // ------------------------------------------------------------------ stream-wide accessors
@@ -268,7 +236,8 @@ public final class MigrationReader implements AutoCloseable {
 
     /**
      * {@return what the stream was found inside, outermost first (a compressed file, a libvirt
-     * image, a qcow2 snapshot); empty for a bare stream}
+     * image, a qcow2 snapshot); empty for a bare stream} Inside compressed data the reader's
+     * offsets count in the decompressed stream (and its errors say so).
      */
     public List<Container> containers() {
         return containers;
@@ -290,7 +259,10 @@ public final class MigrationReader implements AutoCloseable {
         }
     }
 
-    /** {@return the byte offset of the QEMU stream's magic: 0, or past a libvirt save header} */
+    /**
+     * {@return the byte offset of the QEMU stream's magic: 0, or past a raw libvirt save header and
+     * its XML (inside compressed data: 0, the start of the decompressed stream)}
+     */
     public long streamStart() {
         return scanner.streamStart();
     }
@@ -376,7 +348,12 @@ public final class MigrationReader implements AutoCloseable {
     public MigrationEvent next() {
         // RAM records come by the million: straight to the RAM section while one is read, and
         // the event stored only when it changes
-        MigrationEvent next = ram.active() ? ram.next() : scanner.next();
+        MigrationEvent next;
+        try {
+            next = ram.active() ? ram.next() : scanner.next();
+        } catch (MigrationReadException e) {
+            throw Containers.within(e, stream);
+        }
         if (next != event) {
             event = next;
         }
@@ -551,7 +528,16 @@ public final class MigrationReader implements AutoCloseable {
      */
     public MemorySegment pageData() {
         require(Validity.DATA_PAGE, "pageData()");
-        return ram.pageData();
+        return decodedPage();
+    }
+
+    /** The page's bytes, an XBZRLE page decoded now (which may fail). */
+    private MemorySegment decodedPage() {
+        try {
+            return ram.pageData();
+        } catch (MigrationReadException e) {
+            throw Containers.within(e, stream);
+        }
     }
 
     /** {@return where the current RAM_PAGE's bytes start in {@link #pageData()}} */
@@ -563,7 +549,7 @@ public final class MigrationReader implements AutoCloseable {
     /** {@return the current RAM_PAGE's bytes as a view of exactly one page (a new segment object)} Valid until {@link #next()}. */
     public MemorySegment page() {
         require(Validity.DATA_PAGE, "page()");
-        return ram.pageData().asSlice(ram.pageDataIndex(), ram.pageSize());
+        return decodedPage().asSlice(ram.pageDataIndex(), ram.pageSize());
     }
 
     /**
@@ -574,7 +560,7 @@ public final class MigrationReader implements AutoCloseable {
      */
     public void copyPage(byte[] into, int offset) {
         require(Validity.DATA_PAGE, "copyPage()");
-        MemorySegment.copy(ram.pageData(), ValueLayout.JAVA_BYTE, ram.pageDataIndex(), into, offset, (int) ram.pageSize());
+        MemorySegment.copy(decodedPage(), ValueLayout.JAVA_BYTE, ram.pageDataIndex(), into, offset, (int) ram.pageSize());
     }
 
     /**
@@ -585,7 +571,7 @@ public final class MigrationReader implements AutoCloseable {
     public void copyPage(ByteBuffer into) {
         require(Validity.DATA_PAGE, "copyPage()");
         int size = (int) ram.pageSize();
-        MemorySegment.ofBuffer(into).copyFrom(ram.pageData().asSlice(ram.pageDataIndex(), size));
+        MemorySegment.ofBuffer(into).copyFrom(decodedPage().asSlice(ram.pageDataIndex(), size));
         into.position(into.position() + size);
     }
 
@@ -718,7 +704,10 @@ public final class MigrationReader implements AutoCloseable {
         return fields.subsectionVersion();
     }
 
-    /** Releases the source (unmaps the file, closes the stream). Views handed out are invalid afterwards. */
+    /**
+     * Releases the source (unmaps the file, closes the stream, stops the decompressor's thread).
+     * Views handed out are invalid afterwards.
+     */
     @Override
     public void close() {
         source.close();

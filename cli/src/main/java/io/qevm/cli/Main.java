@@ -75,12 +75,9 @@ public final class Main {
             out.println("qevm " + version());
             return OK;
         }
-        // what errors in the stream are said to be in: the file, or a snapshot of it (a qcow2
-        // image), whose VM-state area the offsets then count in
-        Label label = new Label(options.file());
         try {
             int code = options.listSnapshots() ? listSnapshots(options, workDir, out)
-                    : execute(options, workDir, out, err, label);
+                    : execute(options, workDir, out, err);
             out.flush();
             if (out.checkError()) {
                 err.println("qevm: <stdout>: cannot write the output");
@@ -90,7 +87,7 @@ public final class Main {
         } catch (Stdout.Failure e) {
             return stdoutFailed(e, err);
         } catch (MissingDescriptionException e) {
-            err.println("qevm: " + label.of(e) + ": " + e.getMessage() + (options.ramOnly() ? ""
+            err.println("qevm: " + options.file() + ": " + e.getMessage() + (options.ramOnly() ? ""
                     : options.extract() ? "; extract RAM only with --ram-only"
                     : "; its RAM alone can be extracted with -x --ram-only"));
             debug(options, err, e);
@@ -98,7 +95,7 @@ public final class Main {
         } catch (MigrationReadException e) {
             // a truncation at byte 0 is an empty input ("empty file"): no offset to give
             boolean empty = e instanceof TruncatedInputException && e.position() == 0;
-            err.println("qevm: " + label.of(e) + ": " + (empty ? e.problem() : e.getMessage()));
+            err.println("qevm: " + options.file() + ": " + (empty ? e.problem() : e.getMessage()));
             debug(options, err, e);
             return BAD_INPUT;
         } catch (Aborted e) {
@@ -143,25 +140,6 @@ public final class Main {
         return BAD_INPUT;
     }
 
-    /** What an error names before its offset: the file, and the snapshot read from it. */
-    private static final class Label {
-        private final String file;
-        String text;
-
-        Label(String file) {
-            this.file = file;
-            this.text = file;
-        }
-
-        /**
-         * The file and the snapshot for a failure in the stream; the file alone for one in a
-         * qcow2 image's own tables (event "qcow2 image"), whose offsets are the file's.
-         */
-        String of(MigrationReadException e) {
-            return "qcow2 image".equals(e.event()) ? file : text;
-        }
-    }
-
     /**
      * {@code --list-snapshots}: the snapshot table, as qemu-img prints it. On standard input,
      * {@code /dev/stdin}: a file given with {@code <} is read as the file it is (a pipe is
@@ -173,16 +151,12 @@ public final class Main {
         return OK;
     }
 
-    private static int execute(Options options, Path workDir, PrintStream out, PrintStream err, Label label)
+    private static int execute(Options options, Path workDir, PrintStream out, PrintStream err)
             throws IOException {
         // progress is closed first: a line on the terminal is erased before any error line
         try (MigrationReader reader = open(options, workDir);
              Progress progress = Progress.forStderr(reader, err, options.progress())) {
-            for (Container container : reader.containers()) {
-                if (container instanceof Container.Qcow2Snapshot(var snapshot)) {
-                    label.text = options.file() + ", snapshot " + snapshot.id() + " '" + snapshot.name() + "'";
-                }
-            }
+            noteContainers(options, reader, err);
             if (options.extract()) {
                 extract(reader, options, workDir, out, err, progress);
             } else if (options.dump().equals("desc")) {
@@ -211,6 +185,28 @@ public final class Main {
             noteTrailingBytes(options, reader, err);
             return OK;
         }
+    }
+
+    /** With --debug, what the stream was found in, outermost first, on one line. */
+    private static void noteContainers(Options options, MigrationReader reader, PrintStream err) {
+        if (!options.debug() || reader.containers().isEmpty()) {
+            return;
+        }
+        List<String> layers = new ArrayList<>();
+        for (Container container : reader.containers()) {
+            layers.add(switch (container) {
+                case Container.Compressed c -> c.format() + " data from byte " + c.offset();
+                case Container.LibvirtImage l -> "libvirt save image (" + l.magic() + ", version " + l.version()
+                        + ", format " + l.format() + ", stream from byte " + l.streamOffset() + ")";
+                case Container.Qcow2Snapshot q -> "qcow2 image, snapshot " + q.snapshot().id() + " '"
+                        + q.snapshot().name() + "'";
+            });
+        }
+        // names come from the file (a snapshot's tag): control characters must not break the line
+        String line = String.join(" > ", layers).chars()
+                .mapToObj(c -> c < 0x20 || c == 0x7f ? String.format("\\x%02x", c) : Character.toString(c))
+                .collect(java.util.stream.Collectors.joining());
+        err.println("qevm: " + options.file() + ": read from " + line);
     }
 
     /**

@@ -28,7 +28,10 @@ record Options(String file, String dump, boolean memory, boolean extract, String
 
             Reads a QEMU migration stream (migrate "exec:cat > f", migrate file:f, virsh save,
             the VM state of a savevm snapshot in a qcow2 image) and prints it as QEMU's
-            scripts/analyze-migration.py does.
+            scripts/analyze-migration.py does. Told by content, never by name: a bare stream
+            (bytes after its JSON description, as in a state volume, are ignored), a libvirt
+            save image (raw, sparse, or compressed), a qcow2 image, each of the first two
+            possibly compressed whole with gzip, bzip2, xz, zstd or lzop.
 
             options:
               -h, --help            show this help and exit
@@ -55,7 +58,8 @@ record Options(String file, String dump, boolean memory, boolean extract, String
                                     a line a second after the first second, and a summary
               --no-progress         no progress line, even on a terminal (by default a run
                                     longer than a second shows one on a terminal)
-              --debug               print a stack trace with errors
+              --debug               print a stack trace with errors, and what the stream
+                                    was found in
               --version             print the version and exit
 
             Long options may be shortened to any unambiguous prefix (--fi for --file).

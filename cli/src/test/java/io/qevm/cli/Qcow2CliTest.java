@@ -95,7 +95,7 @@ final class Qcow2CliTest {
     @Test
     void whatCannotBeReadSaysWhyInOneLine() throws IOException {
         Path none = image("none.qcow2", new Qcow2Builder());
-        assertError(run("-f", none.toString()), 1, "none.qcow2: at byte 0x3c \\(60\\): qcow2 image without internal snapshots");
+        assertError(run("-f", none.toString()), 1, "none.qcow2: at byte 0x3c \\(60\\) of the image file: qcow2 image without internal snapshots");
         Path diskOnly = image("disk.qcow2", new Qcow2Builder().snapshot(new Qcow2Builder.Snapshot("1", "d")));
         assertError(run("-f", diskOnly.toString(), "-d", "desc"), 1, "none of the 1 internal snapshot of this qcow2 image");
         assertError(run("-f", diskOnly.toString(), "--snapshot", "d"), 1, "snapshot 1 'd' is a disk-only snapshot");
@@ -107,7 +107,7 @@ final class Qcow2CliTest {
         assertTrue(Files.notExists(work.resolve("pc.ram")));
         Path encrypted = image("enc.qcow2", new Qcow2Builder().cryptMethod(2)
                 .snapshot(new Qcow2Builder.Snapshot("1", "a").vmState(STREAM)));
-        assertError(run("-f", encrypted.toString(), "-m"), 1, "at byte 0x20 \\(32\\): encrypted qcow2 image \\(LUKS\\)");
+        assertError(run("-f", encrypted.toString(), "-m"), 1, "at byte 0x20 \\(32\\) of the image file: encrypted qcow2 image \\(LUKS\\)");
         Path dataFile = image("data.qcow2", new Qcow2Builder().incompatible(1 << 2)
                 .snapshot(new Qcow2Builder.Snapshot("1", "a").vmState(STREAM)));
         assertError(run("-f", dataFile.toString()), 1, "qcow2 image with an external data file");
@@ -136,7 +136,8 @@ final class Qcow2CliTest {
         List<String> lines = result.err().lines().toList();
         assertEquals(1, result.exit(), result.err());
         assertEquals(1, lines.size(), result.err());
-        assertTrue(lines.getFirst().startsWith("qevm: " + image + ", snapshot 3 'late': at byte "), lines.getFirst());
+        assertTrue(lines.getFirst().startsWith("qevm: " + image + ": at byte ")
+                && lines.getFirst().contains(" of the VM state of snapshot 3 'late': "), lines.getFirst());
     }
 
     @Test
@@ -151,7 +152,7 @@ final class Qcow2CliTest {
             Path image = Files.write(work.resolve("broken" + cluster + ".qcow2"), built.bytes);
             CliRun result = run("-f", image.toString(), "-d", "state");
             assertError(result, 1, "^qevm: " + Pattern.quote(image.toString()) + ": at byte 0x" + Long.toHexString(entry)
-                    + " \\(" + entry + "\\): expected 4096 bytes of the data cluster at offset 0x10000000000 \\(VM-state area"
+                    + " \\(" + entry + "\\) of the image file: expected 4096 bytes of the data cluster at offset 0x10000000000 \\(VM-state area"
                     + " offset " + cluster * 4096 + "\\), found the end of the file \\(at byte " + built.bytes.length + "\\)$");
         }
     }

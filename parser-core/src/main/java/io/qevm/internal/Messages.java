@@ -22,20 +22,70 @@ public final class Messages {
 
     public static String badMagic(long magic) {
         return "expected the QEMU migration magic 0x5145564d ('QEVM'), found " + hex(magic)
-                + " (not a QEMU migration stream or libvirt save image)";
+                + " (not a QEMU migration stream, libvirt save image, qcow2 image, or gzip, bzip2, xz, zstd or lzop"
+                + " data)";
     }
 
     public static String badVersion(long version) {
         return "expected stream version 3, found " + version;
     }
 
-    public static String libvirtCompressed(String format, long streamOffset) {
-        return "libvirt save image compressed with " + format + ": not supported yet (decompress the bytes from offset "
-                + streamOffset + " on, e.g. tail -c +" + (streamOffset + 1) + " FILE | " + format + " -dc > stream.mig)";
+    /** {@code swapped}: the same field read in the other byte order. */
+    public static String libvirtVersion(long version, long swapped) {
+        return "expected libvirt save header version 1 or 2 (in either byte order), found " + version + " ("
+                + swapped + " byte-swapped)";
+    }
+
+    public static String libvirtFormat(long format) {
+        return "expected a libvirt save image format from 0 to 6 (raw, gzip, bzip2, xz, lzop, zstd, sparse), found "
+                + format;
     }
 
     public static String libvirtDataBeyondEnd(long dataLength, long fileSize) {
         return "libvirt header announces " + dataLength + " bytes of XML, past the end of the " + fileSize + "-byte file";
+    }
+
+    /** As {@link #libvirtDataBeyondEnd}, on a stream whose end was found at {@code end}. */
+    public static String libvirtDataPastTheEnd(long dataLength, String kind, long end) {
+        return "libvirt header announces " + dataLength + " bytes of XML, past the end of the " + kind + " (at byte "
+                + end + ")";
+    }
+
+    /** The payload of a libvirt image whose header names a compression does not start with its magic. */
+    public static String libvirtPayload(String format, long formatNumber, String found) {
+        return "expected " + format + " data after the libvirt header and XML (its format " + formatNumber
+                + "), found " + found;
+    }
+
+    /** Compressed data (gzip, ...) that ends early; {@code kind}: what holds it ("file", "input"). */
+    public static String compressedTruncated(String format, String kind) {
+        return "expected more " + format + " data, found the end of the " + kind + " (truncated?)";
+    }
+
+    /** Compressed data that is not valid, found with the bytes up to the offset read. */
+    public static String compressedCorrupt(String format, String detail) {
+        return "corrupt " + format + " data: " + detail;
+    }
+
+    public static String xzMemory(long neededKib, long limitKib) {
+        return "the xz data needs " + (neededKib + 1023) / 1024 + " MiB of memory to decompress, over qevm's limit of "
+                + limitKib / 1024 + " MiB";
+    }
+
+    public static String nestedTooDeep(int max) {
+        return "more than " + max + " containers nested (compressed data inside compressed data ...): not a dump";
+    }
+
+    /** The hook where io.qevm.qcow2 takes over (issue 10). */
+    /** What the offsets of a stream in a qcow2 snapshot count in: "VM state of snapshot 1 'boot'". */
+    public static String vmStateOf(String snapshot) {
+        return "VM state of " + snapshot;
+    }
+
+    /** {@code where}: "gzip-decompressed stream", "input". */
+    /** {@code where}: "gzip-decompressed stream". */
+    public static String qcow2InCompressedData(String where) {
+        return "found a qcow2 image in the " + where + ": qcow2 needs random access, decompress it first";
     }
 
     public static String noDescription() {

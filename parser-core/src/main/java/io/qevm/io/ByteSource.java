@@ -45,7 +45,7 @@ public interface ByteSource extends AutoCloseable {
     /** A name for messages: the file path, or {@code <stdin>}. */
     String name();
 
-    /** What the source's end is called in messages: "file" or "input". */
+    /** What the source's end is called in messages: "file", "input", or e.g. "gzip-decompressed stream". */
     String kind();
 
     /**
@@ -99,6 +99,14 @@ public interface ByteSource extends AutoCloseable {
     /** A sequential source over {@code channel}. */
     static ByteSource of(ReadableByteChannel channel, String name) {
         return new StreamSource(channel, name);
+    }
+
+    /**
+     * A sequential source over {@code channel} whose end is called {@code kind} in messages
+     * (e.g. {@code gzip-decompressed stream}).
+     */
+    static ByteSource of(ReadableByteChannel channel, String name, String kind) {
+        return new StreamSource(channel, name, kind);
     }
 
     /** A source over a heap array. The array is not copied. */

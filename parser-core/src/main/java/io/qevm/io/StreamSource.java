@@ -22,6 +22,7 @@ final class StreamSource implements ByteSource {
 
     private final ReadableByteChannel channel;
     private final String name;
+    private final String kind;
     private Arena arena;
     private MemorySegment buffer;
     private ByteBuffer io;
@@ -34,8 +35,14 @@ final class StreamSource implements ByteSource {
     private boolean closed;
 
     StreamSource(ReadableByteChannel channel, String name) {
+        this(channel, name, "input");
+    }
+
+    /** {@code kind}: what its end is called in messages ("input", "gzip-decompressed stream"). */
+    StreamSource(ReadableByteChannel channel, String name, String kind) {
         this.channel = channel;
         this.name = name;
+        this.kind = kind;
         allocate(INITIAL_WINDOW);
     }
 
@@ -169,7 +176,7 @@ final class StreamSource implements ByteSource {
 
     @Override
     public String kind() {
-        return "input";
+        return kind;
     }
 
     @Override

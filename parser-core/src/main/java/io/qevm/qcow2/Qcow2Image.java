@@ -280,18 +280,19 @@ public final class Qcow2Image {
      * read from a snapshot has offsets in its VM-state area.
      */
     public static final String EVENT = "qcow2 image";
+    /** What the offsets of the image's own failures count in. */
+    static final String IMAGE_FILE = "image file";
 
-    /** {@return whether {@code e} is a failure of the image itself, not of the stream in it} */
-    public static boolean isImageFailure(io.qevm.exc.MigrationReadException e) {
-        return EVENT.equals(e.event());
-    }
-
+    /**
+     * Where a failure of the image itself is: offsets in the image file, said to be so (the
+     * stream's own failures count in the snapshot's VM-state area, and say that).
+     */
     static ReadContext at(long offset) {
-        return new ReadContext(offset, offset, null, -1, EVENT);
+        return new ReadContext(offset, offset, null, -1, EVENT, IMAGE_FILE);
     }
 
     static ReadContext at(long offset, long position) {
-        return new ReadContext(offset, position, null, -1, EVENT);
+        return new ReadContext(offset, position, null, -1, EVENT, IMAGE_FILE);
     }
 
     static long be32(MemorySegment file, long offset) {

@@ -1,6 +1,6 @@
 package io.qevm.qcow2;
 
-import io.airlift.compress.v3.zstd.ZstdJavaDecompressor;
+import com.github.luben.zstd.Zstd;
 
 /**
  * zstd frames (RFC 8878) decompressed one at a time into a buffer of fixed size, as QEMU's
@@ -27,7 +27,6 @@ final class ZstdFrames {
      * wrong (for the message).
      */
     static String decompress(byte[] in, byte[] out) {
-        ZstdJavaDecompressor decompressor = new ZstdJavaDecompressor();
         int produced = 0;
         int at = 0;
         while (produced < out.length) {
@@ -52,11 +51,12 @@ final class ZstdFrames {
             if (length < 0) {
                 return "a zstd frame at byte " + at + " of the data that ends past it, after " + produced + " bytes";
             }
+            // libzstd (zstd-jni), as the container layer's zstd: one frame, its output bounded
+            // by what is left of the cluster (more is an error, not a bigger buffer)
             try {
-                produced += decompressor.decompress(in, at, length, out, produced, out.length - produced);
+                produced += (int) Zstd.decompressByteArray(out, produced, out.length - produced, in, at, length);
             } catch (RuntimeException e) {
-                // aircompressor's MalformedInputException ("output buffer too small": more than a
-                // cluster), or an index a broken frame led it to
+                // ZstdException: corrupt data, or more than the cluster ("Destination buffer is too small")
                 return "invalid zstd data (" + e.getMessage() + ") after " + produced + " bytes";
             }
             at += length;

@@ -112,20 +112,28 @@ public final class RecordScanner {
      *                           the scanner stops (EOF) at the first device section after RAM
      */
     public RecordScanner(ByteSource source, ReadLimits limits, boolean requireDescription) {
-        this(source, limits, requireDescription, null, false);
+        this(source, 0, limits, requireDescription, null, false);
+    }
+
+    /**
+     * As {@link #RecordScanner(ByteSource, ReadLimits, boolean)}, the stream starting at
+     * {@code streamStart} of {@code source} (past a libvirt header and its XML).
+     */
+    public RecordScanner(ByteSource source, long streamStart, ReadLimits limits, boolean requireDescription) {
+        this(source, streamStart, limits, requireDescription, null, false);
     }
 
     /**
      * @param known   a scanner whose description this one takes (a replay), or null
      * @param probing whether this is the first pass of a file whose description does not end it
      */
-    private RecordScanner(ByteSource source, ReadLimits limits, boolean requireDescription, RecordScanner known,
-                          boolean probing) {
+    private RecordScanner(ByteSource source, long streamStart, ReadLimits limits, boolean requireDescription,
+                          RecordScanner known, boolean probing) {
         this.source = source;
         this.limits = limits;
         this.requireDescription = requireDescription;
         this.probing = probing;
-        this.in = new ByteCursor(source, at, 0);
+        this.in = new ByteCursor(source, at, streamStart);
         at.attach(in);
         this.ram = new RamSection(in, at, limits, this::replay);
         this.fields = new VmStateDecoder(in, at, limits);
@@ -171,7 +179,7 @@ public final class RecordScanner {
      * the file, paid only then; it makes the description known at open, as on any other file.
      */
     private DescriptionSearch.Found findForward() {
-        RecordScanner probe = new RecordScanner(source, limits, false, null, true);
+        RecordScanner probe = new RecordScanner(source, streamStart, limits, false, null, true);
         try {
             while (probe.next() != MigrationEvent.EOF) {
                 // up to the first device section or QEMU_VM_EOF
@@ -547,7 +555,7 @@ public final class RecordScanner {
      * source.
      */
     private void replay(long upTo, Consumer<RamSection> prepare) {
-        RecordScanner again = new RecordScanner(source, limits, false, this, false);
+        RecordScanner again = new RecordScanner(source, streamStart, limits, false, this, false);
         prepare.accept(again.ram);
         while (again.in.position() < upTo && again.next() != MigrationEvent.EOF) {
             // the prepared RAM section records every page it passes

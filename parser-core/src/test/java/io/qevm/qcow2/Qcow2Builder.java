@@ -1,6 +1,6 @@
 package io.qevm.qcow2;
 
-import io.airlift.compress.v3.zstd.ZstdCompressor;
+import com.github.luben.zstd.Zstd;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -389,10 +389,7 @@ public final class Qcow2Builder {
 
     private byte[] compress(byte[] cluster) {
         if (compressionType == 1) {
-            ZstdCompressor zstd = ZstdCompressor.create();
-            byte[] out = new byte[zstd.maxCompressedLength(cluster.length)];
-            int n = zstd.compress(cluster, 0, cluster.length, out, 0, out.length);
-            return Arrays.copyOf(out, n);
+            return Zstd.compress(cluster, 3); // libzstd, as QEMU's qcow2_zstd_compress
         }
         Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true); // raw deflate, as QEMU writes
         deflater.setInput(cluster);

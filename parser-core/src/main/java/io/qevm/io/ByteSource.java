@@ -56,19 +56,6 @@ public interface ByteSource extends AutoCloseable {
     default void release(long from, long to) {
     }
 
-    /**
-     * Reads everything from {@code from} to the end of a sequential source into memory, so that
-     * from then on it answers any offset at or past {@code from} and knows its {@link #size()}.
-     * The device state of a stream is read this way: it cannot be decoded before the JSON
-     * description, which comes after it.
-     *
-     * @return false, having read no further than that, when more than {@code maxBytes} follow
-     * @throws IOException if the bytes cannot be read
-     */
-    default boolean readToEnd(long from, long maxBytes) throws IOException {
-        return true; // a random-access source has all its bytes already
-    }
-
     /** Releases the source; windows handed out are invalid afterwards. */
     @Override
     void close();

@@ -201,21 +201,6 @@ final class BootstrapTest {
         assertEquals(record, e.eventOffset());
     }
 
-    /** On a stream held to its end, as the record scanner does it, the description is found the same way. */
-    @Test
-    void onAStreamHeldToItsEnd() throws IOException {
-        StreamBuilder b = StreamBuilder.stream().eof();
-        long record = b.position();
-        byte[] bytes = b.description(Json.description(1024)).toByteArray();
-        ByteCursor in = cursor(bytes, true);
-        Bootstrap.readHeader(in);
-        in.mark();
-        assertEquals(true, in.holdToEnd(1 << 20));
-        assertEquals(record, Bootstrap.locateDescription(in.source(), in.position(), ReadLimits.DEFAULT));
-        assertArrayEquals(Json.description(1024).getBytes(StandardCharsets.UTF_8),
-                Bootstrap.descriptionJson(in.source(), record));
-    }
-
     /** Through the reader, each source kind: the same checks, at the same offsets. */
     @ParameterizedTest
     @EnumSource(SourceKind.class)

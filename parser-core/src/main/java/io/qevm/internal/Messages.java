@@ -76,13 +76,11 @@ public final class Messages {
         return "more than " + max + " containers nested (compressed data inside compressed data ...): not a dump";
     }
 
-    /** The hook where io.qevm.qcow2 takes over (issue 10). */
     /** What the offsets of a stream in a qcow2 snapshot count in: "VM state of snapshot 1 'boot'". */
     public static String vmStateOf(String snapshot) {
         return "VM state of " + snapshot;
     }
 
-    /** {@code where}: "gzip-decompressed stream", "input". */
     /** {@code where}: "gzip-decompressed stream". */
     public static String qcow2InCompressedData(String where) {
         return "found a qcow2 image in the " + where + ": qcow2 needs random access, decompress it first";

@@ -24,6 +24,7 @@
 #            `x decompressor` column is each row's time over its decompressor's alone (for -x:
 #            over `zstd -dc` into a file, which writes as many bytes)
 #   -C       only those compressed rows (no cat, cp, reference or plain qevm rows)
+#   -X       with -c/-C, no xz rows (on a compressible dump `xz -dc` alone takes minutes a run)
 #
 # Commands, each RUNS times: cat; cp; the reference -d state and -x; qevm -d state, -d desc and
 # -x; cp and qevm -x again with `sync` before each run (outside the timing), interleaved run by
@@ -50,7 +51,8 @@ work=
 skip_reference=0
 baseline_jar=
 containers=0
-while getopts "n:w:sb:cCh" opt; do
+skip_xz=0
+while getopts "n:w:sb:cCXh" opt; do
     case $opt in
         n) runs=$OPTARG ;;
         w) work=$OPTARG ;;
@@ -58,6 +60,7 @@ while getopts "n:w:sb:cCh" opt; do
         b) baseline_jar=$OPTARG ;;
         c) containers=1 ;;
         C) containers=2 ;;
+        X) skip_xz=1 ;;
         *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
     esac
 done
@@ -234,7 +237,9 @@ fi
 extract=$work/x
 fresh_extract='rm -rf "$extract"; mkdir -p "$extract"'
 if [ "$containers" != 0 ]; then
-    for tool in zstd xz; do
+    tools=(zstd)
+    [ "$skip_xz" = 1 ] || tools+=(xz)
+    for tool in "${tools[@]}"; do
         command -v "$tool" >/dev/null || { echo "run-e2e: -c needs $tool (apt-get install -y zstd xz-utils)" >&2; exit 2; }
         ext=${tool/zstd/zst}
         if [ ! -f "$dump.$ext" ]; then
@@ -243,17 +248,22 @@ if [ "$containers" != 0 ]; then
         fi
         cat "$dump.$ext" > /dev/null
     done
-    echo "run-e2e: $dump.zst $(stat -c %s "$dump.zst") bytes, $dump.xz $(stat -c %s "$dump.xz") bytes" >&2
+    echo "run-e2e: $dump.zst $(stat -c %s "$dump.zst") bytes" >&2
     bench "zstd -dc DUMP.zst > /dev/null" "" zstd -dc "$dump.zst"
-    bench "xz -dc DUMP.xz > /dev/null" "" xz -dc "$dump.xz"
-    qevm_row "xz -dc DUMP.xz | %s -f - -d state" "" "" "$(printf 'xz -dc %q' "$dump.xz")" -f - -d state
-    run_group
+    if [ "$skip_xz" = 0 ]; then
+        echo "run-e2e: $dump.xz $(stat -c %s "$dump.xz") bytes" >&2
+        bench "xz -dc DUMP.xz > /dev/null" "" xz -dc "$dump.xz"
+        qevm_row "xz -dc DUMP.xz | %s -f - -d state" "" "" "$(printf 'xz -dc %q' "$dump.xz")" -f - -d state
+        run_group
+    fi
     qevm_row "%s -f DUMP.zst -d desc" "" "" "" -f "$dump.zst" -d desc
     run_group
     qevm_row "%s -f DUMP.zst -d state" "" "" "" -f "$dump.zst" -d state
     run_group
-    qevm_row "%s -f DUMP.xz -d state" "" "" "" -f "$dump.xz" -d state
-    run_group
+    if [ "$skip_xz" = 0 ]; then
+        qevm_row "%s -f DUMP.xz -d state" "" "" "" -f "$dump.xz" -d state
+        run_group
+    fi
     mkdir -p "$extract"
     row "zstd -dc DUMP.zst > FILE, sync before" "sync" 'rm -f "$work/copy.mig"' "" zstd -q -f -d "$dump.zst" -o "$work/copy.mig"
     qevm_row "%s -f DUMP -x -o DIR, sync before" "sync" "$fresh_extract" "" -f "$dump" -x -o "$extract"

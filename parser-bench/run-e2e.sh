@@ -3,7 +3,7 @@
 # on one dump, side by side, as a markdown table on stdout (progress on stderr); optionally
 # against an older CLI jar in the same run, paired run by run.
 #
-# Usage: parser-bench/run-e2e.sh [-n RUNS] [-w WORKDIR] [-s] [-b BASELINE.jar] [DUMP]
+# Usage: parser-bench/run-e2e.sh [-n RUNS] [-w WORKDIR] [-s] [-b BASELINE.jar] [-c | -C] [DUMP]
 #   DUMP     a migration dump (default: $QEVM_BIG/l-large-4G.mig, QEVM_BIG=/work/big, made with
 #            ../shared/tools/dumps/make-dump.sh recipe l-large-4G when missing; that needs
 #            qemu-system-x86 and about 6.5 GB of free disk for the inputs and the dump)
@@ -16,6 +16,15 @@
 #            the scratch directory; each baseline run right before or after the matching qevm
 #            run (the order alternating), and the table gets their paired ratio. A baseline
 #            command that fails its first run (e.g. no `-f -` in an older CLI) is not run again.
+#   -c       also the compressed rows (containers): DUMP.zst and DUMP.xz beside DUMP, made once
+#            when missing (zstd -1 -T0, xz -1 -T0: minutes for 3.2 GB); the decompressor alone
+#            (`zstd -dc`, `xz -dc` > /dev/null), `xz -dc DUMP.xz | qevm -f - -d state`, and qevm
+#            reading DUMP.zst and DUMP.xz itself (-d desc, -d state, -x with sync before, beside
+#            qevm -x of DUMP and `zstd -dc` into a file, both with sync before); the table's
+#            `x decompressor` column is each row's time over its decompressor's alone (for -x:
+#            over `zstd -dc` into a file, which writes as many bytes)
+#   -C       only those compressed rows (no cat, cp, reference or plain qevm rows)
+#   -X       with -c/-C, no xz rows (on a compressible dump `xz -dc` alone takes minutes a run)
 #
 # Commands, each RUNS times: cat; cp; the reference -d state and -x; qevm -d state, -d desc and
 # -x; cp and qevm -x again with `sync` before each run (outside the timing), interleaved run by
@@ -41,12 +50,17 @@ runs=5
 work=
 skip_reference=0
 baseline_jar=
-while getopts "n:w:sb:h" opt; do
+containers=0
+skip_xz=0
+while getopts "n:w:sb:cCXh" opt; do
     case $opt in
         n) runs=$OPTARG ;;
         w) work=$OPTARG ;;
         s) skip_reference=1 ;;
         b) baseline_jar=$OPTARG ;;
+        c) containers=1 ;;
+        C) containers=2 ;;
+        X) skip_xz=1 ;;
         *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
     esac
 done
@@ -114,8 +128,8 @@ if [ -n "$baseline_jar" ]; then
     baseline=("${jar_cmd[@]}")
 fi
 
-# time_one LABEL RUN PIPE CMD...: runs CMD in $work under /usr/bin/time (fed `cat PIPE |` when
-# PIPE is not empty) and appends "label run secs rss_kb status role twin" to the stats, role and
+# time_one LABEL RUN PIPE CMD...: runs CMD in $work under /usr/bin/time, fed by a pipe when PIPE
+# is not empty (`cat PIPE |` when PIPE is a file, else the shell command PIPE), and appends "label run secs rss_kb status role twin" to the stats, role and
 # twin from the globals of the same names; leaves the exit status in $last_status.
 time_one() {
     local label=$1 run=$2 pipe=$3
@@ -128,7 +142,9 @@ time_one() {
         (cd "$work" && /usr/bin/time -v -o "$log" "$@" > /dev/null 2> "$work/stderr.log") || status=$?
     else
         # pipefail: the status is the reader's when it fails (cat then dies of SIGPIPE), else cat's
-        (cd "$work" && cat "$pipe" | /usr/bin/time -v -o "$log" "$@" > /dev/null 2> "$work/stderr.log") || status=$?
+        local feed=(cat "$pipe")
+        [ -f "$pipe" ] || feed=(bash -c "$pipe")
+        (cd "$work" && "${feed[@]}" | /usr/bin/time -v -o "$log" "$@" > /dev/null 2> "$work/stderr.log") || status=$?
     fi
     t1=$(date +%s%N)
     local wall rss
@@ -220,6 +236,45 @@ fi
 
 extract=$work/x
 fresh_extract='rm -rf "$extract"; mkdir -p "$extract"'
+if [ "$containers" != 0 ]; then
+    tools=(zstd)
+    [ "$skip_xz" = 1 ] || tools+=(xz)
+    for tool in "${tools[@]}"; do
+        command -v "$tool" >/dev/null || { echo "run-e2e: -c needs $tool (apt-get install -y zstd xz-utils)" >&2; exit 2; }
+        ext=${tool/zstd/zst}
+        if [ ! -f "$dump.$ext" ]; then
+            echo "run-e2e: making $dump.$ext ($tool -1 -T0)" >&2
+            "$tool" -1 -T0 -q -c "$dump" > "$dump.$ext.tmp" && mv "$dump.$ext.tmp" "$dump.$ext"
+        fi
+        cat "$dump.$ext" > /dev/null
+    done
+    echo "run-e2e: $dump.zst $(stat -c %s "$dump.zst") bytes" >&2
+    bench "zstd -dc DUMP.zst > /dev/null" "" zstd -dc "$dump.zst"
+    if [ "$skip_xz" = 0 ]; then
+        echo "run-e2e: $dump.xz $(stat -c %s "$dump.xz") bytes" >&2
+        bench "xz -dc DUMP.xz > /dev/null" "" xz -dc "$dump.xz"
+        qevm_row "xz -dc DUMP.xz | %s -f - -d state" "" "" "$(printf 'xz -dc %q' "$dump.xz")" -f - -d state
+        run_group
+    fi
+    qevm_row "%s -f DUMP.zst -d desc" "" "" "" -f "$dump.zst" -d desc
+    run_group
+    qevm_row "%s -f DUMP.zst -d state" "" "" "" -f "$dump.zst" -d state
+    run_group
+    if [ "$skip_xz" = 0 ]; then
+        qevm_row "%s -f DUMP.xz -d state" "" "" "" -f "$dump.xz" -d state
+        run_group
+    fi
+    mkdir -p "$extract"
+    row "zstd -dc DUMP.zst > FILE, sync before" "sync" 'rm -f "$work/copy.mig"' "" zstd -q -f -d "$dump.zst" -o "$work/copy.mig"
+    qevm_row "%s -f DUMP -x -o DIR, sync before" "sync" "$fresh_extract" "" -f "$dump" -x -o "$extract"
+    qevm_row "%s -f DUMP.zst -x -o DIR, sync before" "sync" "$fresh_extract" "" -f "$dump.zst" -x -o "$extract"
+    run_group
+    rm -rf "$extract"
+fi
+if [ "$containers" = 2 ]; then
+    skip_reference=1
+fi
+if [ "$containers" != 2 ]; then
 bench "cat" "" cat "$dump"
 bench "cp (+ rm)" 'rm -f "$work/copy.mig"' cp "$dump" "$work/copy.mig"
 if [ "$skip_reference" = 0 ]; then
@@ -245,6 +300,7 @@ run_group
 qevm_row "cat DUMP | %s -f - -x -o DIR" "" "$fresh_extract" "$dump" -f - -x -o "$extract"
 run_group
 rm -rf "$extract"
+fi
 
 # The table: medians, ratios to cat (or to cat | cat), cp, the reference's matching command, and
 # the baseline (median of the paired ratios).
@@ -263,10 +319,21 @@ def ratio(label, other):
     return f"{med[label] / med[other]:.3f}" if other in med and med[other] > 0 else "-"
 
 def cat_of(label):
+    if "DUMP." in label:
+        return None  # a compressed row: compared with its decompressor instead
     return "cat DUMP | cat" if label.startswith("cat DUMP |") else "cat"
 
+def decompressor_of(label):
+    if "DUMP.zst" in label and " -x " in label and not label.startswith("zstd "):
+        return "zstd -dc DUMP.zst > FILE, sync before"  # -x writes the dump's bytes: so does this
+    if "DUMP.zst" in label and not label.startswith("zstd "):
+        return "zstd -dc DUMP.zst > /dev/null"
+    if "DUMP.xz" in label and not label.startswith("xz -dc DUMP.xz >"):
+        return "xz -dc DUMP.xz > /dev/null"
+    return None
+
 def cp_of(label):
-    if " -x" not in label or label.startswith("reference"):
+    if " -x" not in label or label.startswith("reference") or "DUMP." in label:
         return None
     return "cp (+ rm), sync before" if label.endswith("sync before") else "cp (+ rm)"
 
@@ -291,6 +358,8 @@ print(f"Dump: `{dump}` ({size:,} bytes = {size / 2**30:.2f} GiB); {runs} runs ea
       f"qevm = {qevm}" + (f"; baseline = `{baseline}`, the launcher's JVM flags" if baseline else "") + ".\n")
 head = ["command", "median s", "min s", "max s", "GB/s", "x cat", "x cp", "x reference"]
 head += ["x baseline"] if with_baseline else []
+with_decompressor = any(decompressor_of(label) in med for label in rows if decompressor_of(label))
+head += ["x decompressor"] if with_decompressor else []
 head += ["peak RSS MiB", "failed runs"]
 print("| " + " | ".join(head) + " |")
 print("|---|" + "---:|" * (len(head) - 1))
@@ -301,6 +370,7 @@ for label, r in rows.items():
              f"{size / m / 1e9:.2f}" if m > 0 else "-", ratio(label, cat_of(label)),
              ratio(label, cp_of(label)) if cp_of(label) else "-", ratio(label, ref_of(label)) if ref_of(label) else "-"]
     cells += [vs_baseline(label, r)] if with_baseline else []
+    cells += [ratio(label, decompressor_of(label)) if decompressor_of(label) else "-"] if with_decompressor else []
     cells += [f"{statistics.median(r['rss']) / 1024:.0f}", f"{r['fail']}/{len(r['wall'])}"]
     print("| " + " | ".join(cells) + " |")
 print("\n`x cat`, `x cp` and `x reference` are ratios of medians (time / time of `cat`, or of `cat DUMP | cat` "

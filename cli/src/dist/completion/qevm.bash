@@ -1,5 +1,5 @@
 # bash completion for qevm: options, the values of -d and --page-size, a file for -f, a
-# directory for -o. Long options are completed in full, and an abbreviated one (--fi, which the
+# directory for -o, the snapshots of the qcow2 image given with -f for --snapshot. Long options are completed in full, and an abbreviated one (--fi, which the
 # CLI accepts as argparse does) still gets its value completed.
 # Use: source it from ~/.bashrc, or copy it to ~/.local/share/bash-completion/completions/qevm.
 # Needs bash alone (not the bash-completion package). Keep the lists below in step with
@@ -8,7 +8,7 @@
 _qevm() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev= option
     local long='--help --file --memory --dump --extract --output-dir --ram-only --page-size
-        --no-clobber --progress --no-progress --debug --version'
+        --no-clobber --snapshot --list-snapshots --progress --no-progress --debug --version'
     local short='-h -f -m -d -x -o'
     if [ "$COMP_CWORD" -gt 0 ]; then
         prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -51,6 +51,21 @@ _qevm() {
             ;;
         --page-size)
             COMPREPLY=($(compgen -W '4096 8192 16384 65536 1024' -- "$cur"))
+            return
+            ;;
+        --snapshot)
+            # the IDs and names of the image given with -f/--file, as qevm --list-snapshots lists
+            # them (the first two columns of its rows: a name with spaces only up to its first)
+            local i file=
+            for ((i = 1; i < COMP_CWORD; i++)); do
+                case ${COMP_WORDS[i]} in
+                    -f | --f | --fi | --fil | --file) file=${COMP_WORDS[i + 1]} ;;
+                esac
+            done
+            if [ -n "$file" ] && [ -f "$file" ]; then
+                COMPREPLY=($(compgen -W "$(qevm -f "$file" --list-snapshots 2>/dev/null \
+                    | awk 'NR > 2 { print $1; print $2 }')" -- "$cur"))
+            fi
             return
             ;;
     esac

@@ -1,8 +1,14 @@
 package io.qevm;
 
+import io.qevm.container.Containers;
 import io.qevm.exc.MigrationReadException;
+import io.qevm.exc.MissingDescriptionException;
+import io.qevm.exc.ReadContext;
+import io.qevm.exc.TruncatedInputException;
 import io.qevm.internal.Messages;
 import io.qevm.io.ByteSource;
+import io.qevm.qcow2.Qcow2Image;
+import io.qevm.qcow2.SnapshotEntry;
 import io.qevm.ram.RamSection;
 import io.qevm.record.RecordScanner;
 import io.qevm.vmstate.VmStateDecoder;
@@ -35,8 +41,14 @@ import java.util.List;
  * is a pipe or a FIFO; {@link #open(InputStream, ReadOptions)} reads any stream (standard input, a
  * socket) through a window of bounded size. A stream is read once, forward: the JSON description,
  * which QEMU writes last, is found when the reader reaches the device state (after RAM), which it
- * then holds in memory until the description is read (bounded by
+ * then holds in memory until the description after it is read (bounded by
  * {@link ReadLimits#maxHeldStreamBytes()}); RAM streams through.
+ *
+ * <p>The description need not end the file or input: what follows it (a state volume's zeros,
+ * padding, an older stream's stale bytes) is ignored, and counted by {@link #trailingBytes()}.
+ * Where it does not end a file, the reader finds it at open by reading forward from the device
+ * state, after QEMU_VM_EOF, which takes a first pass over the records before it (RAM's pages are
+ * not decoded).
  *
  * <p>Which accessors are valid for which event (any other call throws
  * {@link IllegalStateException} saying where it is valid); {@link #currentEvent()},
@@ -82,15 +94,21 @@ public final class MigrationReader implements AutoCloseable {
     private static final long RELEASE_EVERY = 64L << 20;
 
     private final ByteSource source;
+    /** What the stream was found inside, outermost first. */
+    private final List<Container> containers;
+    /** What the source's offsets count in when not the file or input (a decompressed stream), else null. */
+    private final String stream;
     private final RecordScanner scanner;
     private final RamSection ram;
     private final VmStateDecoder fields;
     private MigrationEvent event;
     private long bytesAtSinceRelease;
 
-    private MigrationReader(ByteSource source, ReadOptions options) {
-        this.source = source;
-        this.scanner = new RecordScanner(source, options.limits(),
+    private MigrationReader(Containers.Layers layers, ReadOptions options) {
+        this.source = layers.source();
+        this.containers = layers.containers();
+        this.stream = layers.stream();
+        this.scanner = new RecordScanner(source, layers.streamStart(), options.limits(),
                 options.isEnabled(ReadOptions.Feature.REQUIRE_DESCRIPTION));
         this.ram = scanner.ram();
         this.fields = scanner.fields();
@@ -105,8 +123,11 @@ public final class MigrationReader implements AutoCloseable {
     // ------------------------------------------------------------------ opening
 
     /**
-     * Opens a migration file (a QEMU stream or a libvirt save image): mapped when it is a
-     * regular file, read as a stream when it is a pipe, a FIFO or a character device.
+     * Opens a migration file: mapped when it is a regular file, read as a stream when it is a
+     * pipe, a FIFO or a character device. What it holds is told by content, never by name: a
+     * QEMU stream, a libvirt save image (raw, sparse or compressed payload), or either
+     * compressed whole with gzip, bzip2, xz, zstd or lzop (read as it is decompressed, by a
+     * thread of the reader's own, which {@link #close()} stops); see {@link #containers()}.
      *
      * @param file the file
      * @return a reader before the stream's first event
@@ -127,7 +148,8 @@ public final class MigrationReader implements AutoCloseable {
      * @throws IOException            if the file cannot be opened or mapped
      * @throws MigrationReadException if it is not a migration stream, or a file without a JSON
      *                                description while {@link ReadOptions.Feature#REQUIRE_DESCRIPTION}
-     *                                is on
+     *                                is on; for a qcow2 image, if the snapshot chosen (or any, by
+     *                                default) holds no VM state, or the image is broken
      */
     public static MigrationReader open(Path file, ReadOptions options) throws IOException {
         return over(ByteSource.open(file), options);
@@ -137,7 +159,8 @@ public final class MigrationReader implements AutoCloseable {
      * A reader over a stream read once, forward, through a window of bounded size (standard
      * input, a pipe, a socket). It closes {@code in} on {@link #close()}.
      *
-     * @param in      the stream, at the start of the migration stream (or of a libvirt save image)
+     * @param in      the stream, at the start of the migration stream (or of a libvirt save image,
+     *                or of compressed data holding either)
      * @param options how to read it
      * @return a reader before the stream's first event
      * @throws IOException            if the stream cannot be read
@@ -156,14 +179,22 @@ public final class MigrationReader implements AutoCloseable {
      * @throws MigrationReadException if it is not a migration stream
      */
     public static MigrationReader open(byte[] bytes, ReadOptions options) {
-        return over(ByteSource.of(bytes, "<memory>"), options);
+        try {
+            return over(ByteSource.of(bytes, "<memory>"), options);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // an array itself cannot fail to read
+        }
     }
 
-    private static MigrationReader over(ByteSource source, ReadOptions options) {
+    private static MigrationReader over(ByteSource source, ReadOptions options) throws IOException {
+        Containers.Layers layers = Containers.open(source, options); // closes the source if it fails
         try {
-            return new MigrationReader(source, options);
+            return new MigrationReader(layers, options);
+        } catch (MigrationReadException e) {
+            layers.source().close();
+            throw Containers.within(e, layers.stream());
         } catch (RuntimeException | Error e) {
-            source.close();
+            layers.source().close();
             throw e;
         }
     }
@@ -203,7 +234,35 @@ public final class MigrationReader implements AutoCloseable {
         return source.isRandomAccess();
     }
 
-    /** {@return the byte offset of the QEMU stream's magic: 0, or past a libvirt save header} */
+    /**
+     * {@return what the stream was found inside, outermost first (a compressed file, a libvirt
+     * image, a qcow2 snapshot); empty for a bare stream} Inside compressed data the reader's
+     * offsets count in the decompressed stream (and its errors say so).
+     */
+    public List<Container> containers() {
+        return containers;
+    }
+
+    /**
+     * The internal snapshots of a qcow2 image, as {@code qemu-img snapshot -l} lists them (those
+     * without VM state too). Listing needs no more than the snapshot table: an encrypted image's
+     * snapshots are listed, though their VM state cannot be read.
+     *
+     * @param file a qcow2 image
+     * @return its snapshots, in the order of its snapshot table
+     * @throws IOException            if the file cannot be read
+     * @throws MigrationReadException if it is not a qcow2 image, or a broken one
+     */
+    public static List<Snapshot> snapshots(Path file) throws IOException {
+        try (ByteSource source = ByteSource.open(file)) {
+            return Qcow2Image.open(source).snapshots().stream().map(SnapshotEntry::snapshot).toList();
+        }
+    }
+
+    /**
+     * {@return the byte offset of the QEMU stream's magic: 0, or past a raw libvirt save header and
+     * its XML (inside compressed data: 0, the start of the decompressed stream)}
+     */
     public long streamStart() {
         return scanner.streamStart();
     }
@@ -237,6 +296,20 @@ public final class MigrationReader implements AutoCloseable {
     /** {@return the byte offset of the JSON text of the description, or -1} */
     public long descriptionJsonOffset() {
         return scanner.descriptionJsonOffset();
+    }
+
+    /**
+     * {@return how many bytes follow the JSON description, which the reader ignores: 0 when the
+     * description ends the source; more for a state volume (Proxmox VE's {@code vm-ID-state-NAME},
+     * sized 2 x RAM + 500 MiB: zeros or an older stream follow), a file padded to a block, the
+     * zeros after a qcow2 snapshot's VM state; -1 when not known} A file knows it from the start.
+     * A stream knows it with the description, when its input ends within 16 MiB after it; else
+     * -1: the reader reads no further, so as not to read GBs of a volume's zeros from a pipe (a
+     * writer still writing gets EPIPE when the reader is closed). -1 also without a description.
+     * The description ends at {@code descriptionJsonOffset() + descriptionJson().byteSize()}.
+     */
+    public long trailingBytes() {
+        return scanner.trailingBytes();
     }
 
     /** {@return the RAM page size: from the description, target-page-bits, the options or the records; -1 while unknown} */
@@ -275,7 +348,12 @@ public final class MigrationReader implements AutoCloseable {
     public MigrationEvent next() {
         // RAM records come by the million: straight to the RAM section while one is read, and
         // the event stored only when it changes
-        MigrationEvent next = ram.active() ? ram.next() : scanner.next();
+        MigrationEvent next;
+        try {
+            next = ram.active() ? ram.next() : scanner.next();
+        } catch (MigrationReadException e) {
+            throw Containers.within(e, stream);
+        }
         if (next != event) {
             event = next;
         }
@@ -450,7 +528,16 @@ public final class MigrationReader implements AutoCloseable {
      */
     public MemorySegment pageData() {
         require(Validity.DATA_PAGE, "pageData()");
-        return ram.pageData();
+        return decodedPage();
+    }
+
+    /** The page's bytes, an XBZRLE page decoded now (which may fail). */
+    private MemorySegment decodedPage() {
+        try {
+            return ram.pageData();
+        } catch (MigrationReadException e) {
+            throw Containers.within(e, stream);
+        }
     }
 
     /** {@return where the current RAM_PAGE's bytes start in {@link #pageData()}} */
@@ -462,7 +549,7 @@ public final class MigrationReader implements AutoCloseable {
     /** {@return the current RAM_PAGE's bytes as a view of exactly one page (a new segment object)} Valid until {@link #next()}. */
     public MemorySegment page() {
         require(Validity.DATA_PAGE, "page()");
-        return ram.pageData().asSlice(ram.pageDataIndex(), ram.pageSize());
+        return decodedPage().asSlice(ram.pageDataIndex(), ram.pageSize());
     }
 
     /**
@@ -473,7 +560,7 @@ public final class MigrationReader implements AutoCloseable {
      */
     public void copyPage(byte[] into, int offset) {
         require(Validity.DATA_PAGE, "copyPage()");
-        MemorySegment.copy(ram.pageData(), ValueLayout.JAVA_BYTE, ram.pageDataIndex(), into, offset, (int) ram.pageSize());
+        MemorySegment.copy(decodedPage(), ValueLayout.JAVA_BYTE, ram.pageDataIndex(), into, offset, (int) ram.pageSize());
     }
 
     /**
@@ -484,7 +571,7 @@ public final class MigrationReader implements AutoCloseable {
     public void copyPage(ByteBuffer into) {
         require(Validity.DATA_PAGE, "copyPage()");
         int size = (int) ram.pageSize();
-        MemorySegment.ofBuffer(into).copyFrom(ram.pageData().asSlice(ram.pageDataIndex(), size));
+        MemorySegment.ofBuffer(into).copyFrom(decodedPage().asSlice(ram.pageDataIndex(), size));
         into.position(into.position() + size);
     }
 
@@ -617,7 +704,10 @@ public final class MigrationReader implements AutoCloseable {
         return fields.subsectionVersion();
     }
 
-    /** Releases the source (unmaps the file, closes the stream). Views handed out are invalid afterwards. */
+    /**
+     * Releases the source (unmaps the file, closes the stream, stops the decompressor's thread).
+     * Views handed out are invalid afterwards.
+     */
     @Override
     public void close() {
         source.close();

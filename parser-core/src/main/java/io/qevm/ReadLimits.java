@@ -120,9 +120,10 @@ public final class ReadLimits {
     }
 
     /**
-     * {@return the most bytes of a non-seekable stream held in memory from its first device section to its
-     * end (default 256 MiB): the device state cannot be decoded before the JSON description,
-     * which QEMU writes after it} Real device state is a few MiB; RAM is never held.
+     * {@return the most bytes of a non-seekable stream held in memory from its first device section to the
+     * end of its JSON description (default 256 MiB): the device state cannot be decoded before
+     * the description, which QEMU writes after it} Real device state is a few MiB; RAM is never
+     * held, nor what follows the description beyond this bound.
      */
     public int maxHeldStreamBytes() {
         return maxHeldStreamBytes;

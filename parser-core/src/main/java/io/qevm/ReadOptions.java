@@ -50,11 +50,13 @@ public final class ReadOptions {
     private final int features;
     private final ReadLimits limits;
     private final long pageSize;
+    private final String snapshot;
 
     private ReadOptions(Builder b) {
         this.features = b.features;
         this.limits = b.limits;
         this.pageSize = b.pageSize;
+        this.snapshot = b.snapshot;
     }
 
     /** {@return a builder that starts from every feature's default} */
@@ -81,11 +83,20 @@ public final class ReadOptions {
         return pageSize;
     }
 
+    /**
+     * {@return the internal snapshot of a qcow2 image to read, by ID or name, or null for the most
+     * recent one that holds VM state}
+     */
+    public String snapshot() {
+        return snapshot;
+    }
+
     /** Builds {@link ReadOptions}. */
     public static final class Builder {
         private int features;
         private ReadLimits limits = ReadLimits.DEFAULT;
         private long pageSize = -1;
+        private String snapshot;
 
         private Builder() {
             for (Feature feature : Feature.values()) {
@@ -143,6 +154,25 @@ public final class ReadOptions {
                 throw new IllegalArgumentException(Messages.badPageSize(pageSize));
             }
             this.pageSize = pageSize;
+            return this;
+        }
+
+        /**
+         * Chooses the internal snapshot of a qcow2 image ({@code savevm}) whose VM state to read:
+         * the one with this ID, else the first with this name, as QEMU's {@code loadvm} looks
+         * them up. Without it, the reader reads the most recent snapshot that holds VM state (the
+         * newest date; among equal dates, the last in the table). Opening anything but a qcow2
+         * image with a snapshot chosen is an error.
+         *
+         * @param idOrName the snapshot's ID or name, or null for the most recent
+         * @return this builder
+         * @throws IllegalArgumentException if it is empty
+         */
+        public Builder snapshot(String idOrName) {
+            if (idOrName != null && idOrName.isEmpty()) {
+                throw new IllegalArgumentException("empty snapshot ID or name");
+            }
+            this.snapshot = idOrName;
             return this;
         }
 

@@ -986,20 +986,25 @@ final class HostileInputTest {
             Apart<TruncatedInputException> failed = assertFailsApart(TruncatedInputException.class, bytes);
             assertFailure(failed.file(), 20, bytes.length, Messages.libvirtDataBeyondEnd(dataLength, bytes.length));
             assertEquals(TruncatedInputException.class, failed.stream().getClass(), failed.stream().getMessage());
-            // the header's fields read so far: magic, version, data_len, was_running, format
-            long read = 16 + 4 * 4;
-            assertFailure(failed.stream(), 0, bytes.length, Messages.truncated("libvirt header and XML",
-                    StreamBuilder.LIBVIRT_HEADER_BYTES + dataLength - read, Messages.endOfSource("input", bytes.length)));
+            assertFailure(failed.stream(), 20, bytes.length, Messages.libvirtDataPastTheEnd(dataLength, "input",
+                    bytes.length));
+        }
+
+        /** A compressed format whose payload is not that format's data: the payload's first bytes named. */
+        @ParameterizedTest
+        @ValueSource(ints = {1, 2, 3, 4, 5})
+        void libvirtCompressedFormatOverARawStream(int format) {
+            String[] names = {"raw", "gzip", "bzip2", "xz", "lzop", "zstd"};
+            assertFailure(assertFails(MalformedStreamException.class, libvirt(0, format, ByteOrder.LITTLE_ENDIAN)),
+                    StreamBuilder.LIBVIRT_HEADER_BYTES, StreamBuilder.LIBVIRT_HEADER_BYTES,
+                    Messages.libvirtPayload(names[format], format, "bytes 51 45 56 4d 00 00 00 03 00"));
         }
 
         @ParameterizedTest
-        @ValueSource(ints = {1, 2, 3, 4, 5, 7, 99, -1})
-        void libvirtCompressedOrUnknownFormat(int format) {
-            String[] names = {"raw", "gzip", "bzip2", "xz", "lzop", "zstd"};
-            String name = format < names.length && format >= 0 ? names[format]
-                    : "unknown (" + Integer.toUnsignedString(format) + ")";
+        @ValueSource(ints = {7, 99, -1})
+        void libvirtUnknownFormat(int format) {
             assertFailure(assertFails(MalformedStreamException.class, libvirt(0, format, ByteOrder.LITTLE_ENDIAN)), 28,
-                    28, Messages.libvirtCompressed(name, StreamBuilder.LIBVIRT_HEADER_BYTES));
+                    28, Messages.libvirtFormat(Integer.toUnsignedLong(format)));
         }
 
         @Test

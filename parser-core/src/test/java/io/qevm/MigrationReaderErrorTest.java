@@ -210,14 +210,15 @@ final class MigrationReaderErrorTest {
             assertAt(fails(TruncatedInputException.class, new byte[0]), 0, 0);
         }
 
+        /** A gzip format (1) whose payload is not gzip data: named where the payload starts. */
         @Test
         void compressedLibvirtImage() {
             byte[] xml = "<domain/>".getBytes(StandardCharsets.US_ASCII);
             byte[] bytes = StreamBuilder.empty().libvirtHeader(xml, ByteOrder.LITTLE_ENDIAN, 1).bytes(filled(64, 0x1f))
                     .toByteArray();
             MalformedStreamException e = fails(MalformedStreamException.class, bytes);
-            assertEquals(28, e.eventOffset(), "the format field");
-            assertMentions(e, "gzip", String.valueOf(92 + xml.length));
+            assertEquals(92 + xml.length, e.eventOffset(), "the payload");
+            assertMentions(e, "gzip", "format 1");
         }
 
         @Test
@@ -228,8 +229,8 @@ final class MigrationReaderErrorTest {
         }
 
         /**
-         * A file knows its size and refuses the header's data_len (at byte 20); a stream skips
-         * towards the QEMU stream and finds the end of the input, at the header's start.
+         * A file knows its size and refuses the header's data_len (at byte 20); a stream reads
+         * the XML and finds the end of the input, named at the same field.
          */
         @Test
         void libvirtXmlPastTheEnd() {
@@ -241,10 +242,8 @@ final class MigrationReaderErrorTest {
             assertAt(failed.file(), 20, 150);
             assertEquals(Messages.libvirtDataBeyondEnd(xml.length(), 150), failed.file().problem());
             assertEquals(TruncatedInputException.class, failed.stream().getClass());
-            assertAt(failed.stream(), 0, 150);
-            // read so far: the magic and four u32s of the header
-            assertEquals(Messages.truncated("libvirt header and XML", 92 + xml.length() - 32,
-                    Messages.endOfSource("input", 150)), failed.stream().problem());
+            assertAt(failed.stream(), 20, 150);
+            assertEquals(Messages.libvirtDataPastTheEnd(xml.length(), "input", 150), failed.stream().problem());
         }
 
         /**

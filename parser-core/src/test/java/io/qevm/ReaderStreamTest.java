@@ -201,7 +201,7 @@ final class ReaderStreamTest {
         }
         LimitExceededException e = assertThrowsExactly(LimitExceededException.class, read::run);
         assertEquals("more than " + (held - 1) + " bytes of device state follow the first device section of the"
-                + " stream, held until the JSON VM description at its end arrives (see"
+                + " stream, held until the JSON VM description after them arrives (see"
                 + " ReadLimits.maxHeldStreamBytes)", e.problem());
         assertEquals(deviceAt[0], e.eventOffset());
         assertEquals(9, events.size(), "RAM read through before: " + events);

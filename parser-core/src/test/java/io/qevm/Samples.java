@@ -10,8 +10,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.tukaani.xz.XZInputStream;
 
 /**
@@ -53,22 +55,30 @@ public final class Samples {
     }
 
     /**
-     * Sample {@code name}'s dump as a file: {@code NAME.mig}, {@code NAME.sav}, or
-     * {@code NAME.mig.xz} unpacked.
+     * Sample {@code name}'s dump as a file: {@code NAME.EXT} as it is ({@code .mig}, {@code .sav},
+     * {@code .mig.gz}, {@code .mig.zst}, {@code .qcow2}...), except that one stored as
+     * {@code NAME.mig.xz} or {@code NAME.qcow2.xz} (sparse files kept small) is unpacked, sparsely,
+     * under its name without {@code .xz}.
      */
     public static Path dump(String name) {
         Path folder = folder(name);
-        for (String suffix : new String[] {".mig", ".sav"}) {
-            Path plain = folder.resolve(name + suffix);
-            if (Files.isRegularFile(plain)) {
-                return plain;
-            }
+        List<Path> dumps;
+        try (Stream<Path> files = Files.list(folder)) {
+            dumps = files.filter(Files::isRegularFile)
+                    .filter(f -> f.getFileName().toString().startsWith(name + "."))
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        Path xz = folder.resolve(name + ".mig.xz");
-        if (!Files.isRegularFile(xz)) {
-            throw new IllegalStateException("no dump in " + folder);
+        if (dumps.size() != 1) {
+            throw new IllegalStateException("not one dump NAME.* in " + folder + ": " + dumps);
         }
-        return UNPACKED.computeIfAbsent(name, n -> unpacked(xz, n + ".mig"));
+        Path dump = dumps.getFirst();
+        String fileName = dump.getFileName().toString();
+        if (fileName.endsWith(".mig.xz") || fileName.endsWith(".qcow2.xz")) {
+            return UNPACKED.computeIfAbsent(name, n -> unpacked(dump, fileName.substring(0, fileName.length() - 3)));
+        }
+        return dump;
     }
 
     /** The bytes of a dump file ({@code .mig.xz}: unpacked). */

@@ -1,5 +1,6 @@
 package io.qevm.cli;
 
+import io.qevm.Container;
 import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
 import io.qevm.ReadOptions;
@@ -22,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -74,7 +76,8 @@ public final class Main {
             return OK;
         }
         try {
-            int code = execute(options, workDir, out, err);
+            int code = options.listSnapshots() ? listSnapshots(options, workDir, out)
+                    : execute(options, workDir, out, err);
             out.flush();
             if (out.checkError()) {
                 err.println("qevm: <stdout>: cannot write the output");
@@ -137,10 +140,23 @@ public final class Main {
         return BAD_INPUT;
     }
 
-    private static int execute(Options options, Path workDir, PrintStream out, PrintStream err) throws IOException {
+    /**
+     * {@code --list-snapshots}: the snapshot table, as qemu-img prints it. On standard input,
+     * {@code /dev/stdin}: a file given with {@code <} is read as the file it is (a pipe is
+     * refused: a qcow2 image is read by random access).
+     */
+    private static int listSnapshots(Options options, Path workDir, PrintStream out) throws IOException {
+        Path file = options.file().equals("-") ? Path.of("/dev/stdin") : workDir.resolve(options.file());
+        out.print(SnapshotList.format(MigrationReader.snapshots(file), ZoneId.systemDefault()));
+        return OK;
+    }
+
+    private static int execute(Options options, Path workDir, PrintStream out, PrintStream err)
+            throws IOException {
         // progress is closed first: a line on the terminal is erased before any error line
         try (MigrationReader reader = open(options, workDir);
              Progress progress = Progress.forStderr(reader, err, options.progress())) {
+            noteContainers(options, reader, err);
             if (options.extract()) {
                 extract(reader, options, workDir, out, err, progress);
             } else if (options.dump().equals("desc")) {
@@ -166,8 +182,31 @@ public final class Main {
                 }
             }
             notePageSize(options, reader, err);
+            noteTrailingBytes(options, reader, err);
             return OK;
         }
+    }
+
+    /** With --debug, what the stream was found in, outermost first, on one line. */
+    private static void noteContainers(Options options, MigrationReader reader, PrintStream err) {
+        if (!options.debug() || reader.containers().isEmpty()) {
+            return;
+        }
+        List<String> layers = new ArrayList<>();
+        for (Container container : reader.containers()) {
+            layers.add(switch (container) {
+                case Container.Compressed c -> c.format() + " data from byte " + c.offset();
+                case Container.LibvirtImage l -> "libvirt save image (" + l.magic() + ", version " + l.version()
+                        + ", format " + l.format() + ", stream from byte " + l.streamOffset() + ")";
+                case Container.Qcow2Snapshot q -> "qcow2 image, snapshot " + q.snapshot().id() + " '"
+                        + q.snapshot().name() + "'";
+            });
+        }
+        // names come from the file (a snapshot's tag): control characters must not break the line
+        String line = String.join(" > ", layers).chars()
+                .mapToObj(c -> c < 0x20 || c == 0x7f ? String.format("\\x%02x", c) : Character.toString(c))
+                .collect(java.util.stream.Collectors.joining());
+        err.println("qevm: " + options.file() + ": read from " + line);
     }
 
     /**
@@ -185,6 +224,23 @@ public final class Main {
         }
     }
 
+    /**
+     * With --debug, bytes after the JSON description (a state volume, padding, stale bytes),
+     * which the reader ignored, are counted on one line; on a stream followed by more than the
+     * reader reads past the description (16 MiB), the line says they were not read.
+     */
+    private static void noteTrailingBytes(Options options, MigrationReader reader, PrintStream err) {
+        if (!options.debug() || !reader.hasDescription()) {
+            return;
+        }
+        long trailing = reader.trailingBytes();
+        if (trailing > 0) {
+            err.println("qevm: " + options.file() + ": " + trailing + " bytes after the JSON description ignored");
+        } else if (trailing < 0) {
+            err.println("qevm: " + options.file() + ": bytes after the JSON description ignored, not read to their end");
+        }
+    }
+
     /** The file, or standard input for {@code -f -}, as the reference reads it. */
     private static MigrationReader open(Options options, Path workDir) throws IOException {
         ReadOptions.Builder read = ReadOptions.builder();
@@ -194,6 +250,7 @@ public final class Main {
         if (options.pageSize() > 0) {
             read.pageSize(options.pageSize());
         }
+        read.snapshot(options.snapshot());
         if (options.file().equals("-")) {
             Pipes.enlarge(0);
             return MigrationReader.open(new FileInputStream(FileDescriptor.in), read.build());

@@ -12,7 +12,8 @@ import java.util.List;
  * @param progress {@link #PROGRESS_AUTO} (a terminal decides), {@link #PROGRESS_ON} or {@link #PROGRESS_OFF}
  */
 record Options(String file, String dump, boolean memory, boolean extract, String outputDir, boolean ramOnly,
-               long pageSize, boolean noClobber, int progress, boolean debug, boolean help, boolean version) {
+               long pageSize, boolean noClobber, String snapshot, boolean listSnapshots, int progress, boolean debug,
+               boolean help, boolean version) {
 
     /** No {@code --progress} or {@code --no-progress}: a progress line when stderr is a terminal. */
     static final int PROGRESS_AUTO = 0;
@@ -21,11 +22,16 @@ record Options(String file, String dump, boolean memory, boolean extract, String
 
     static final String HELP = """
             usage: qevm [-h] -f FILE [-m] [-d {state,desc}] [-x] [-o DIR] [--ram-only]
-                        [--page-size N] [--no-clobber] [--progress | --no-progress]
-                        [--debug] [--version]
+                        [--page-size N] [--no-clobber] [--snapshot ID|NAME]
+                        [--list-snapshots] [--progress | --no-progress] [--debug]
+                        [--version]
 
-            Reads a QEMU migration stream (migrate "exec:cat > f", migrate file:f, virsh save)
-            and prints it as QEMU's scripts/analyze-migration.py does.
+            Reads a QEMU migration stream (migrate "exec:cat > f", migrate file:f, virsh save,
+            the VM state of a savevm snapshot in a qcow2 image) and prints it as QEMU's
+            scripts/analyze-migration.py does. Told by content, never by name: a bare stream
+            (bytes after its JSON description, as in a state volume, are ignored), a libvirt
+            save image (raw, sparse, or compressed), a qcow2 image, each of the first two
+            possibly compressed whole with gzip, bzip2, xz, zstd or lzop.
 
             options:
               -h, --help            show this help and exit
@@ -43,11 +49,17 @@ record Options(String file, String dump, boolean memory, boolean extract, String
                                     tell it from the RAM records
               --no-clobber          with -x: fail, leaving nothing, rather than replace a
                                     file that exists
+              --snapshot ID|NAME    of a qcow2 image: the internal snapshot (savevm) whose
+                                    VM state to read, by ID, else by name (default: the
+                                    most recent one that holds VM state)
+              --list-snapshots      list a qcow2 image's internal snapshots as qemu-img
+                                    snapshot -l does, and exit
               --progress            show progress on stderr even when it is not a terminal:
                                     a line a second after the first second, and a summary
               --no-progress         no progress line, even on a terminal (by default a run
                                     longer than a second shows one on a terminal)
-              --debug               print a stack trace with errors
+              --debug               print a stack trace with errors, and what the stream
+                                    was found in
               --version             print the version and exit
 
             Long options may be shortened to any unambiguous prefix (--fi for --file).
@@ -86,6 +98,8 @@ record Options(String file, String dump, boolean memory, boolean extract, String
             new Spec("--ram-only", NONE, false, false),
             new Spec("--page-size", NONE, true, false),
             new Spec("--no-clobber", NONE, false, false),
+            new Spec("--snapshot", NONE, true, false),
+            new Spec("--list-snapshots", NONE, false, false),
             new Spec("--progress", NONE, false, false),
             new Spec("--no-progress", NONE, false, false),
             new Spec("--debug", NONE, false, false),
@@ -104,6 +118,9 @@ record Options(String file, String dump, boolean memory, boolean extract, String
     private static final class Parsed {
         String file;
         String dump = "state";
+        boolean dumpGiven;
+        String snapshot;
+        boolean listSnapshots;
         String outputDir;
         String pageSize;
         boolean ramOnly;
@@ -121,12 +138,17 @@ record Options(String file, String dump, boolean memory, boolean extract, String
                 case "--help" -> help = true;
                 case "--file" -> file = value;
                 case "--memory" -> memory = true;
-                case "--dump" -> dump = value;
+                case "--dump" -> {
+                    dump = value;
+                    dumpGiven = true;
+                }
                 case "--extract" -> extract = true;
                 case "--output-dir" -> outputDir = value;
                 case "--ram-only" -> ramOnly = true;
                 case "--page-size" -> pageSize = value;
                 case "--no-clobber" -> noClobber = true;
+                case "--snapshot" -> snapshot = value;
+                case "--list-snapshots" -> listSnapshots = true;
                 case "--progress" -> progress = PROGRESS_ON; // the last of the two wins
                 case "--no-progress" -> progress = PROGRESS_OFF;
                 case "--debug" -> debug = true;
@@ -182,8 +204,8 @@ record Options(String file, String dump, boolean memory, boolean extract, String
             }
         }
         if (p.help || p.version) {
-            return new Options(p.file, p.dump, p.memory, p.extract, p.outputDir, p.ramOnly, -1, p.noClobber, p.progress, p.debug,
-                    p.help, p.version);
+            return new Options(p.file, p.dump, p.memory, p.extract, p.outputDir, p.ramOnly, -1, p.noClobber, p.snapshot,
+                    p.listSnapshots, p.progress, p.debug, p.help, p.version);
         }
         if (p.file == null) {
             throw new UsageException("the following arguments are required: -f/--file");
@@ -203,8 +225,19 @@ record Options(String file, String dump, boolean memory, boolean extract, String
         if (p.noClobber && !p.extract) {
             throw new UsageException("argument --no-clobber: only with -x");
         }
+        if (p.snapshot != null && p.snapshot.isEmpty()) {
+            throw new UsageException("argument --snapshot: empty snapshot ID or name");
+        }
+        if (p.listSnapshots) {
+            // a listing reads only the snapshot table: options about reading a stream make no sense
+            String other = p.extract ? "-x" : p.memory ? "-m" : p.dumpGiven ? "-d" : p.snapshot != null ? "--snapshot"
+                    : p.pageSize != null ? "--page-size" : null;
+            if (other != null) {
+                throw new UsageException("argument --list-snapshots: not allowed with " + other);
+            }
+        }
         return new Options(p.file, p.dump, p.memory, p.extract, p.outputDir, p.ramOnly, pageSize(p.pageSize),
-                p.noClobber, p.progress, p.debug, false, false);
+                p.noClobber, p.snapshot, p.listSnapshots, p.progress, p.debug, false, false);
     }
 
     /**

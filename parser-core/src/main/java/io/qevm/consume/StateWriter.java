@@ -17,7 +17,8 @@ import tools.jackson.core.JsonGenerator;
  * Collects the device state as {@code analyze-migration.py -d state} prints it, and writes it:
  * an object keyed {@code "<idstr> (<section id>)"} in first-seen order; RAM as its
  * {@code "section sizes"}; device fields formatted as the reference formats them; iterative
- * sections without a JSON layout (spapr/htab, s390-storage_attributes) as {@code ""}.
+ * sections without a JSON layout (spapr/htab, s390-storage_attributes, Proxmox's pbs-state) as
+ * {@code ""}.
  *
  * <p>It holds the device state (small) and the RAM block list, never RAM contents (with
  * {@code -m}, where a page lies, or the page in a spool file), and writes when asked, after the
@@ -115,7 +116,7 @@ public final class StateWriter implements MigrationConsumer, Closeable {
             state.device = false;
             state.value = switch (layout) {
                 case "ram" -> newRamState();
-                case "spapr/htab", "s390-storage_attributes" -> "";
+                case "spapr/htab", "s390-storage_attributes", "pbs-state" -> "";
                 default -> {
                     state.device = true;
                     yield new LinkedHashMap<String, Object>();

@@ -6,8 +6,9 @@ package io.qevm.exc;
  * <p>Every instance says where the failure happened: {@link #eventOffset()} is the byte offset of
  * the record or field being read when it failed, {@link #position()} the cursor's byte offset at
  * that moment (for a truncation, the end of the data), and, when a section was being read, its
- * name and id. Offsets count from the start of the file, so they hold inside a libvirt save image
- * too. The message already includes all of it and fits on one line.
+ * name and id. Offsets count from the start of the file, so they hold inside a raw libvirt save
+ * image too; inside compressed data they count in the decompressed stream, and {@link #stream()}
+ * says so. The message already includes all of it and fits on one line.
  */
 public abstract sealed class MigrationReadException extends RuntimeException
         permits TruncatedInputException, MalformedStreamException, LimitExceededException {
@@ -26,6 +27,8 @@ public abstract sealed class MigrationReadException extends RuntimeException
     private final long sectionId;
     /** What {@link #event()} returns. */
     private final String event;
+    /** What {@link #stream()} returns. */
+    private final String stream;
 
     MigrationReadException(String problem, ReadContext where) {
         super(where.describe(problem));
@@ -35,6 +38,7 @@ public abstract sealed class MigrationReadException extends RuntimeException
         this.sectionName = where.sectionName();
         this.sectionId = where.sectionId();
         this.event = where.event();
+        this.stream = where.stream();
     }
 
     /** {@return the byte offset of the record, field or page whose reading failed} */
@@ -60,6 +64,20 @@ public abstract sealed class MigrationReadException extends RuntimeException
     /** {@return what the reader was reading (an event name such as {@code RAM_PAGE}), or {@code null}} */
     public String event() {
         return event;
+    }
+
+    /**
+     * {@return what the offsets count in when not the file or input read: e.g. {@code
+     * zstd-decompressed stream} for a compressed file, {@code file} for an offset in the compressed
+     * file under it; {@code null} for the source itself}
+     */
+    public String stream() {
+        return stream;
+    }
+
+    /** {@return where this exception says it happened} */
+    public ReadContext context() {
+        return new ReadContext(eventOffset, position, sectionName, sectionId, event, stream);
     }
 
     /**

@@ -22,20 +22,68 @@ public final class Messages {
 
     public static String badMagic(long magic) {
         return "expected the QEMU migration magic 0x5145564d ('QEVM'), found " + hex(magic)
-                + " (not a QEMU migration stream or libvirt save image)";
+                + " (not a QEMU migration stream, libvirt save image, qcow2 image, or gzip, bzip2, xz, zstd or lzop"
+                + " data)";
     }
 
     public static String badVersion(long version) {
         return "expected stream version 3, found " + version;
     }
 
-    public static String libvirtCompressed(String format, long streamOffset) {
-        return "libvirt save image compressed with " + format + ": not supported yet (decompress the bytes from offset "
-                + streamOffset + " on, e.g. tail -c +" + (streamOffset + 1) + " FILE | " + format + " -dc > stream.mig)";
+    /** {@code swapped}: the same field read in the other byte order. */
+    public static String libvirtVersion(long version, long swapped) {
+        return "expected libvirt save header version 1 or 2 (in either byte order), found " + version + " ("
+                + swapped + " byte-swapped)";
+    }
+
+    public static String libvirtFormat(long format) {
+        return "expected a libvirt save image format from 0 to 6 (raw, gzip, bzip2, xz, lzop, zstd, sparse), found "
+                + format;
     }
 
     public static String libvirtDataBeyondEnd(long dataLength, long fileSize) {
         return "libvirt header announces " + dataLength + " bytes of XML, past the end of the " + fileSize + "-byte file";
+    }
+
+    /** As {@link #libvirtDataBeyondEnd}, on a stream whose end was found at {@code end}. */
+    public static String libvirtDataPastTheEnd(long dataLength, String kind, long end) {
+        return "libvirt header announces " + dataLength + " bytes of XML, past the end of the " + kind + " (at byte "
+                + end + ")";
+    }
+
+    /** The payload of a libvirt image whose header names a compression does not start with its magic. */
+    public static String libvirtPayload(String format, long formatNumber, String found) {
+        return "expected " + format + " data after the libvirt header and XML (its format " + formatNumber
+                + "), found " + found;
+    }
+
+    /** Compressed data (gzip, ...) that ends early; {@code kind}: what holds it ("file", "input"). */
+    public static String compressedTruncated(String format, String kind) {
+        return "expected more " + format + " data, found the end of the " + kind + " (truncated?)";
+    }
+
+    /** Compressed data that is not valid, found with the bytes up to the offset read. */
+    public static String compressedCorrupt(String format, String detail) {
+        return "corrupt " + format + " data: " + detail;
+    }
+
+    public static String xzMemory(long neededKib, long limitKib) {
+        return "the xz data needs " + (neededKib + 1023) / 1024 + " MiB of memory to decompress, over qevm's limit of "
+                + limitKib / 1024 + " MiB";
+    }
+
+    public static String nestedTooDeep(int max) {
+        return "more than " + max + " containers nested (compressed data inside compressed data ...): not a dump";
+    }
+
+    /** What the offsets of a stream in a qcow2 snapshot count in: "VM state of snapshot 1 'boot'". */
+    public static String vmStateOf(String snapshot) {
+        return "VM state of " + snapshot;
+    }
+
+    /** {@code where}: "gzip-decompressed stream". */
+    public static String qcow2InCompressedData(String where) {
+        return "found a qcow2 image in the " + where + ": qcow2 needs random access, decompress it first";
     }
 
     public static String noDescription() {
@@ -55,7 +103,7 @@ public final class Messages {
 
     public static String heldTooLong(long max) {
         return "more than " + max + " bytes of device state follow the first device section of the stream, held"
-                + " until the JSON VM description at its end arrives (see ReadLimits.maxHeldStreamBytes)";
+                + " until the JSON VM description after them arrives (see ReadLimits.maxHeldStreamBytes)";
     }
 
     public static String pageSizeDisagrees(long described, long read, boolean given) {
@@ -108,6 +156,157 @@ public final class Messages {
 
     /** The region the device stream lies in when a JSON description follows it. */
     public static final String DESCRIPTION_REGION = "device stream";
+
+    // qcow2 images (io.qevm.qcow2)
+
+    public static String qcow2BadMagic(long magic) {
+        return "expected the qcow2 magic 'QFI\\xfb' (0x514649fb), found " + hex(magic) + " (not a qcow2 image)";
+    }
+
+    public static String qcow2BadVersion(long version) {
+        return "expected qcow2 version 2 or 3, found " + version;
+    }
+
+    public static String qcow2BadClusterBits(long bits, int min, int max) {
+        return "expected cluster_bits from " + min + " to " + max + " (clusters of 512 bytes to 2 MiB, as QEMU opens), found "
+                + bits;
+    }
+
+    public static String qcow2BadHeaderLength(long length, int min, long clusterSize) {
+        return "expected a qcow2 version 3 header_length from " + min + " to the cluster size " + clusterSize
+                + ", found " + length;
+    }
+
+    public static String qcow2UnknownFeatures(long bits) {
+        return "qcow2 image with incompatible features unknown to qevm (bits " + hex(bits)
+                + "): it cannot be read safely";
+    }
+
+    public static String qcow2ExternalDataFile() {
+        return "qcow2 image with an external data file: its guest data, and any VM state, are not in this file"
+                + " (QEMU keeps no internal snapshots with one)";
+    }
+
+    public static String qcow2Encrypted(long method) {
+        return "encrypted qcow2 image (" + (method == 1 ? "AES" : method == 2 ? "LUKS" : "crypt_method " + method)
+                + "): its VM state is encrypted as its disk is, and qevm does not decrypt";
+    }
+
+    public static String qcow2UnknownCompression(int type) {
+        return "expected qcow2 compression_type 0 (zlib) or 1 (zstd), found " + type;
+    }
+
+    public static String qcow2CompressionBitMismatch(int type) {
+        return type == 0 ? "qcow2 compression type bit set, but the compression_type is zlib (0)"
+                : "qcow2 compression_type " + type + " without the compression type incompatible feature bit";
+    }
+
+    public static String qcow2ExtendedL2ClusterSize(long clusterSize, long min) {
+        return "qcow2 extended L2 entries need clusters of at least " + min + " bytes, found " + clusterSize;
+    }
+
+    public static String qcow2TooManySnapshots(long count, long max) {
+        return "expected at most " + max + " internal snapshots (QEMU's limit), found nb_snapshots " + count;
+    }
+
+    public static String qcow2ExtraDataTooBig(int index, long size, long max) {
+        return "snapshot table entry " + index + ": expected at most " + max + " bytes of extra data (QEMU's limit), found "
+                + size;
+    }
+
+    public static String qcow2SnapshotTableTooBig(int index, long max) {
+        return "snapshot table entry " + index + " ends past " + max + " bytes of table (QEMU's limit)";
+    }
+
+    public static String qcow2Unaligned(String what, long offset, long clusterSize) {
+        return "expected the " + what + " at a cluster boundary (clusters of " + clusterSize + " bytes), found offset "
+                + hex(offset);
+    }
+
+    public static String qcow2IntoHeader(String what, long offset) {
+        return "expected the " + what + " past the image header's cluster, found offset " + hex(offset);
+    }
+
+    public static String qcow2PastEnd(String what, long offset, long length, long fileSize) {
+        return "expected the " + what + " (" + length + " bytes at offset " + hex(offset) + ") inside the file, found the end"
+                + " of the file (at byte " + fileSize + ")";
+    }
+
+    public static String qcow2L1TooBig(String snapshot, long entries, long max) {
+        return "expected the L1 table of " + snapshot + " to have at most " + max + " entries (QEMU's limit), found "
+                + entries;
+    }
+
+    public static String qcow2DiskTooBig(String snapshot, long diskSize) {
+        return "the disk size of " + snapshot + " (" + Long.toUnsignedString(diskSize)
+                + " bytes) is past what qcow2 maps: no VM-state area can follow it";
+    }
+
+    public static String qcow2L1BeforeVmState(String snapshot, long l1Size, long index, long diskSize) {
+        return "the L1 table of " + snapshot + " has " + l1Size + " entries: none for its VM-state area, which starts at"
+                + " entry " + index + " (after the disk's " + Long.toUnsignedString(diskSize) + " bytes)";
+    }
+
+    public static String qcow2VmStateBeyondL1(String snapshot, long vmStateSize, long coverage) {
+        return "the VM state of " + snapshot + " (" + Long.toUnsignedString(vmStateSize)
+                + " bytes) is larger than what its L1 table maps after the disk (" + coverage + " bytes)";
+    }
+
+    public static String qcow2NoSnapshots() {
+        return "qcow2 image without internal snapshots: no VM state to read (savevm or virsh snapshot-create of a"
+                + " running VM makes them)";
+    }
+
+    public static String qcow2NoVmState(int count) {
+        return "none of the " + count + " internal snapshot" + (count == 1 ? "" : "s")
+                + " of this qcow2 image holds VM state (disk-only snapshots, as qemu-img snapshot -c makes)";
+    }
+
+    public static String qcow2DiskOnly(String snapshot) {
+        return snapshot + " is a disk-only snapshot: it holds no VM state";
+    }
+
+    /** {@code snapshots}: "1 'boot'" for each; long lists are cut. */
+    public static String qcow2UnknownSnapshot(String wanted, java.util.List<String> snapshots) {
+        int shown = Math.min(snapshots.size(), 20);
+        return "expected a snapshot whose ID or name is '" + wanted + "', found none; the image has "
+                + String.join(", ", snapshots.subList(0, shown))
+                + (shown < snapshots.size() ? " and " + (snapshots.size() - shown) + " more (see --list-snapshots)" : "");
+    }
+
+    public static String qcow2OnStream() {
+        return "a qcow2 image is read by random access (its snapshots' L1 and L2 tables), not as a stream from a pipe"
+                + " or standard input: pass the file itself";
+    }
+
+    public static String snapshotNotQcow2() {
+        return "a snapshot was asked for (--snapshot), but this is not a qcow2 image: a migration stream holds no"
+                + " snapshots";
+    }
+
+    public static String qcow2BadSubclusters(long bitmap, long cluster) {
+        return "expected a subcluster bitmap whose allocated and zero bits do not overlap"
+                + (cluster == 0 ? ", and no allocated bit for an unallocated cluster" : "") + ", found " + hex(bitmap);
+    }
+
+    public static String qcow2ClusterPastEnd(long cluster, long areaOffset, long bytes, long fileSize) {
+        return "expected " + bytes + " bytes of the data cluster at offset " + hex(cluster) + " (VM-state area offset "
+                + areaOffset + "), found the end of the file (at byte " + fileSize + ")";
+    }
+
+    public static String qcow2CompressedOutside(long offset, long size, long fileSize) {
+        return "expected compressed cluster data inside the file past its header cluster, found " + size
+                + " bytes at offset " + hex(offset) + " (the file has " + fileSize + ")";
+    }
+
+    public static String qcow2BadCompressed(String format, long offset, long size, long clusterSize, String problem) {
+        return "expected " + format + " data decompressing to one " + clusterSize + "-byte cluster in the " + size
+                + " bytes at offset " + hex(offset) + ", found " + problem;
+    }
+
+    public static String qcow2WindowTooBig(long length, long max) {
+        return "a read of " + length + " bytes of a qcow2 VM-state area at once is over " + max + " bytes";
+    }
 
     // the JSON description
 

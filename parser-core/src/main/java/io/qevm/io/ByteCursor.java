@@ -340,23 +340,6 @@ public final class ByteCursor {
         return limit;
     }
 
-    /**
-     * Reads the rest of a sequential source into memory from the last {@link #mark()} on (see
-     * {@link ByteSource#readToEnd}); false when more than {@code maxBytes} follow.
-     */
-    public boolean holdToEnd(long maxBytes) {
-        try {
-            if (!source.readToEnd(mark, maxBytes)) {
-                return false;
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        long keep = Math.min(mark, pos);
-        refill(Math.max(keep, source.size()));
-        return true;
-    }
-
     // ------------------------------------------------------------------ the slow path
 
     /** Makes [pos, pos + length) readable, or throws: the data or the limit ends first. */

@@ -45,7 +45,7 @@ public interface ByteSource extends AutoCloseable {
     /** A name for messages: the file path, or {@code <stdin>}. */
     String name();
 
-    /** What the source's end is called in messages: "file" or "input". */
+    /** What the source's end is called in messages: "file", "input", or e.g. "gzip-decompressed stream". */
     String kind();
 
     /**
@@ -54,19 +54,6 @@ public interface ByteSource extends AutoCloseable {
      * so that reading a file of many GB does not grow the process by as much. Others ignore it.
      */
     default void release(long from, long to) {
-    }
-
-    /**
-     * Reads everything from {@code from} to the end of a sequential source into memory, so that
-     * from then on it answers any offset at or past {@code from} and knows its {@link #size()}.
-     * The device state of a stream is read this way: it cannot be decoded before the JSON
-     * description, which comes after it.
-     *
-     * @return false, having read no further than that, when more than {@code maxBytes} follow
-     * @throws IOException if the bytes cannot be read
-     */
-    default boolean readToEnd(long from, long maxBytes) throws IOException {
-        return true; // a random-access source has all its bytes already
     }
 
     /** Releases the source; windows handed out are invalid afterwards. */
@@ -99,6 +86,14 @@ public interface ByteSource extends AutoCloseable {
     /** A sequential source over {@code channel}. */
     static ByteSource of(ReadableByteChannel channel, String name) {
         return new StreamSource(channel, name);
+    }
+
+    /**
+     * A sequential source over {@code channel} whose end is called {@code kind} in messages
+     * (e.g. {@code gzip-decompressed stream}).
+     */
+    static ByteSource of(ReadableByteChannel channel, String name, String kind) {
+        return new StreamSource(channel, name, kind);
     }
 
     /** A source over a heap array. The array is not copied. */

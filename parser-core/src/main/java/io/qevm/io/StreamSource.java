@@ -12,8 +12,8 @@ import java.nio.channels.ReadableByteChannel;
  * forgotten, so memory stays at the window's size whatever the stream's length.
  *
  * <p>Reads stop as soon as the bytes asked for are there: a live stream is never waited on for
- * more than the reader needs. Once the end has been read ({@link #readToEnd}), every offset from
- * the window's start on is answered: what the window holds is all that is left.
+ * more than the reader needs. Once the end has been read (a window asked for past it), every
+ * offset from the window's start on is answered: what the window holds is all that is left.
  */
 final class StreamSource implements ByteSource {
 
@@ -22,6 +22,7 @@ final class StreamSource implements ByteSource {
 
     private final ReadableByteChannel channel;
     private final String name;
+    private final String kind;
     private Arena arena;
     private MemorySegment buffer;
     private ByteBuffer io;
@@ -34,8 +35,14 @@ final class StreamSource implements ByteSource {
     private boolean closed;
 
     StreamSource(ReadableByteChannel channel, String name) {
+        this(channel, name, "input");
+    }
+
+    /** {@code kind}: what its end is called in messages ("input", "gzip-decompressed stream"). */
+    StreamSource(ReadableByteChannel channel, String name, String kind) {
         this.channel = channel;
         this.name = name;
+        this.kind = kind;
         allocate(INITIAL_WINDOW);
     }
 
@@ -62,26 +69,6 @@ final class StreamSource implements ByteSource {
             }
         }
         return buffer.asSlice(0, filled);
-    }
-
-    @Override
-    public boolean readToEnd(long from, long maxBytes) throws IOException {
-        if (from < base) {
-            throw new IllegalStateException("a stream cannot go back to offset " + from + " from " + base);
-        }
-        moveTo(from);
-        while (true) {
-            if (filled > maxBytes) {
-                return false; // checked at every read: the buffer may start larger than the bound
-            }
-            if (filled == buffer.byteSize()) {
-                // up to one byte past the bound, which says whether the stream ends exactly there
-                grow(Math.min(maxBytes, 2 * buffer.byteSize() - 1) + 1);
-            }
-            if (!readSome()) {
-                return true;
-            }
-        }
     }
 
     /** Makes buffer[0] stream offset {@code offset}: keeps what is buffered past it, skips to it. */
@@ -169,7 +156,7 @@ final class StreamSource implements ByteSource {
 
     @Override
     public String kind() {
-        return "input";
+        return kind;
     }
 
     @Override

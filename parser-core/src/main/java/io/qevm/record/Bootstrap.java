@@ -12,12 +12,13 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 
 /**
- * What the bytes are, as jackson-core's {@code ByteSourceJsonBootstrapper} tells an encoding:
- * a QEMU stream (magic and version), perhaps behind a libvirt save header; and where the JSON
- * description is: the VMDESCRIPTION record whose JSON runs exactly to the end. Not part of the API.
+ * The stream's own header, as jackson-core's {@code ByteSourceJsonBootstrapper} tells an
+ * encoding: the QEMU magic and version (what holds the stream, a libvirt image or compressed
+ * data, is io.qevm.container's business); and where the JSON description is when it ends the
+ * file, as it usually does: the VMDESCRIPTION record whose JSON runs exactly to the end (when
+ * bytes follow it, {@link DescriptionSearch} finds it). Not part of the API.
  */
 final class Bootstrap {
 
@@ -28,29 +29,20 @@ final class Bootstrap {
     /** A VMDESCRIPTION record's header: the type byte and the u32 length of the JSON. */
     static final int DESCRIPTION_HEADER_BYTES = 5;
 
-    // libvirt src/qemu/qemu_saveimage.h virQEMUSaveHeader
-    private static final int LIBVIRT_MAGIC_BYTES = 16;
-    private static final int LIBVIRT_HEADER_BYTES = 92;
-    private static final String[] LIBVIRT_FORMATS = {"raw", "gzip", "bzip2", "xz", "lzop", "zstd", "sparse"};
-    private static final int LIBVIRT_FORMAT_RAW = 0;
-    private static final int LIBVIRT_FORMAT_SPARSE = 6;
     private static final ValueLayout.OfInt BE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     private Bootstrap() {
     }
 
     /**
-     * Reads the file header from offset 0: a libvirt save header if there is one, then the QEMU
-     * magic and version. Returns the magic's offset; the cursor is left after the version.
+     * Checks the QEMU magic and version at the cursor: the start of the stream, which the
+     * container layer (io.qevm.container) found past whatever holds it. Returns the magic's
+     * offset; the cursor is left after the version.
      */
     static long readHeader(ByteCursor in) {
-        long start = 0;
-        long head = in.lookAhead(LIBVIRT_MAGIC_BYTES);
-        if (head == 0) {
+        long start = in.position();
+        if (start == 0 && in.lookAhead(4) == 0) {
             throw new TruncatedInputException(Messages.empty(in.source().kind()), ReadContext.at(0));
-        }
-        if (head == LIBVIRT_MAGIC_BYTES && isLibvirtMagic(in.slice(0, LIBVIRT_MAGIC_BYTES))) {
-            start = skipLibvirtHeader(in);
         }
         long magic = in.be32();
         if (magic != QEMU_VM_FILE_MAGIC) {
@@ -61,43 +53,6 @@ final class Bootstrap {
             throw new MalformedStreamException(Messages.badVersion(version), ReadContext.at(start + 4));
         }
         return start;
-    }
-
-    private static boolean isLibvirtMagic(MemorySegment bytes) {
-        String magic = new String(bytes.toArray(ValueLayout.JAVA_BYTE), StandardCharsets.ISO_8859_1);
-        return magic.equals("LibvirtQemudSave") || magic.equals("LibvirtQemudPart");
-    }
-
-    /** virQEMUSaveHeader: u32s in the writing host's byte order, the QEMU stream after the XML. */
-    private static long skipLibvirtHeader(ByteCursor in) {
-        if (in.lookAhead(LIBVIRT_HEADER_BYTES) < LIBVIRT_HEADER_BYTES) {
-            long end = in.position() + in.lookAhead(LIBVIRT_HEADER_BYTES);
-            throw new TruncatedInputException(Messages.truncated("libvirt save header", LIBVIRT_HEADER_BYTES,
-                    Messages.endOfSource(in.source().kind(), end)), new ReadContext(0, end, null, -1, null));
-        }
-        in.skip(LIBVIRT_MAGIC_BYTES, "libvirt magic");
-        long version = in.le32();
-        boolean swap = version > 2; // written on a big-endian host
-        long dataLength = swap ? swapped(in.le32()) : in.le32();
-        in.le32(); // was_running
-        long format = swap ? swapped(in.le32()) : in.le32();
-        if (format != LIBVIRT_FORMAT_RAW && format != LIBVIRT_FORMAT_SPARSE) {
-            String name = format < LIBVIRT_FORMATS.length ? LIBVIRT_FORMATS[(int) format] : "unknown (" + format + ")";
-            throw new MalformedStreamException(Messages.libvirtCompressed(name, LIBVIRT_HEADER_BYTES + dataLength),
-                    ReadContext.at(28));
-        }
-        long start = LIBVIRT_HEADER_BYTES + dataLength;
-        long size = in.source().size();
-        if (size >= 0 && start > size - 8) {
-            throw new TruncatedInputException(Messages.libvirtDataBeyondEnd(dataLength, size),
-                    new ReadContext(20, size, null, -1, null));
-        }
-        in.skipTo(start, "libvirt header and XML");
-        return start;
-    }
-
-    private static long swapped(long u32) {
-        return Integer.toUnsignedLong(Integer.reverseBytes((int) u32));
     }
 
     /**

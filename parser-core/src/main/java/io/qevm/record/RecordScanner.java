@@ -5,6 +5,7 @@ import io.qevm.ReadLimits;
 import io.qevm.RecordType;
 import io.qevm.exc.LimitExceededException;
 import io.qevm.exc.MalformedStreamException;
+import io.qevm.exc.MigrationReadException;
 import io.qevm.exc.MissingDescriptionException;
 import io.qevm.exc.ReadContext;
 import io.qevm.internal.Messages;
@@ -28,10 +29,14 @@ import java.util.function.Consumer;
  * the {@link VmStateDecoder} for devices. It is what the public reader is a facade over, as
  * aalto's {@code StreamReaderImpl} is over its {@code XmlScanner}.
  *
- * <p>The JSON description comes after the device state. On a seekable source it is found from
- * the end when the scanner is made; on a stream, the scanner holds everything from the first
- * device section to the end in memory (bounded by {@link ReadLimits#maxHeldStreamBytes()}) and
- * finds it there: RAM, which comes before, streams through. Not part of the API.
+ * <p>The JSON description comes after the device state, and usually ends the file. On a
+ * seekable source it is found when the scanner is made: at the end, where it usually is, without
+ * reading anything else; else (a state volume, a file padded, stale bytes after it) by reading
+ * forward from the device state, which a first pass over the records finds ({@link
+ * DescriptionSearch}). On a stream, the scanner holds everything from the first device section on
+ * in memory while it reads forward the same way, until the description is complete (bounded by
+ * {@link ReadLimits#maxHeldStreamBytes()}); RAM, which comes before, streams through. Bytes after
+ * the description are ignored, and counted ({@link #trailingBytes()}). Not part of the API.
  */
 public final class RecordScanner {
 
@@ -46,12 +51,22 @@ public final class RecordScanner {
     private static final int QEMU_VM_SECTION_FOOTER = 0x7e;
     private static final String RAM_NAME = "ram";
     private static final long RAM_VERSION = 4;
+    /**
+     * How far a stream is read past the description it found by reading forward, to tell
+     * whether (and how many) bytes follow it: past the padding a file or a device rounds a
+     * stream up to (Proxmox pads its state files to 1 KiB), and the stale tail a reused volume
+     * keeps of a small stream; short of the free space of a state volume (at least 100 MiB,
+     * usually GBs of zeros): the reader stops there rather than read it all from a pipe, and a
+     * writer still writing gets EPIPE (or SIGPIPE) when the reader is closed. Within it, the
+     * stream is told apart exactly as a file is (see {@link #findOnStream}).
+     */
+    static final long TRAILER_READ_BYTES = 16L << 20;
 
     /** What the next call to {@link #next()} continues with. */
     private enum Mode { TOP, RAM, FIELDS, BODY_DONE, DONE }
 
     /** How a section's body is read. */
-    private enum Kind { RAM, HTAB, STORAGE_ATTRIBUTES, DEVICE }
+    private enum Kind { RAM, HTAB, STORAGE_ATTRIBUTES, PBS_STATE, DEVICE }
 
     /** A section a START or FULL record opened: PART and END records name it by id. */
     private record Section(long id, String name, long instanceId, long version, Kind kind, Description.Struct body) {
@@ -68,17 +83,26 @@ public final class RecordScanner {
     private final CommandRecord command;
     private final Map<Long, Section> sections = new HashMap<>();
     private final long streamStart;
+    /**
+     * Whether this scanner is the first pass over a file whose description does not end it: it
+     * reads up to where the device state starts, and stops there (see {@link #findForward}).
+     */
+    private final boolean probing;
 
     private boolean descriptionKnown;
     private Description description;
     private byte[] descriptionJson;
     private long descriptionOffset = -1;
+    private long trailingBytes = -1;
 
     private Mode mode = Mode.TOP;
     private Section section;
     private RecordType recordType;
     private long lastSectionId = -1;
     private long deviceStateSkippedAt = -1;
+    /** The section the device state starts with (null for QEMU_VM_EOF): where a probe stopped. */
+    private String deviceStateSection;
+    private long deviceStateInstance = -1;
 
     /**
      * A scanner at the start of {@code source}: reads the file header and, on a seekable source,
@@ -88,14 +112,28 @@ public final class RecordScanner {
      *                           the scanner stops (EOF) at the first device section after RAM
      */
     public RecordScanner(ByteSource source, ReadLimits limits, boolean requireDescription) {
-        this(source, limits, requireDescription, null);
+        this(source, 0, limits, requireDescription, null, false);
     }
 
-    private RecordScanner(ByteSource source, ReadLimits limits, boolean requireDescription, RecordScanner known) {
+    /**
+     * As {@link #RecordScanner(ByteSource, ReadLimits, boolean)}, the stream starting at
+     * {@code streamStart} of {@code source} (past a libvirt header and its XML).
+     */
+    public RecordScanner(ByteSource source, long streamStart, ReadLimits limits, boolean requireDescription) {
+        this(source, streamStart, limits, requireDescription, null, false);
+    }
+
+    /**
+     * @param known   a scanner whose description this one takes (a replay), or null
+     * @param probing whether this is the first pass of a file whose description does not end it
+     */
+    private RecordScanner(ByteSource source, long streamStart, ReadLimits limits, boolean requireDescription,
+                          RecordScanner known, boolean probing) {
         this.source = source;
         this.limits = limits;
         this.requireDescription = requireDescription;
-        this.in = new ByteCursor(source, at, 0);
+        this.probing = probing;
+        this.in = new ByteCursor(source, at, streamStart);
         at.attach(in);
         this.ram = new RamSection(in, at, limits, this::replay);
         this.fields = new VmStateDecoder(in, at, limits);
@@ -104,26 +142,121 @@ public final class RecordScanner {
         this.streamStart = Bootstrap.readHeader(in);
         if (known != null) {
             adoptDescription(known.descriptionOffset, known.descriptionJson, known.description);
+        } else if (probing) {
+            descriptionKnown = true; // none: it reads up to the device state, where it stops
         } else if (source.isRandomAccess()) {
-            findDescription(streamStart + 8);
+            findInFile();
         }
     }
 
     // ------------------------------------------------------------------ the description
 
-    /** Finds the description in a source whose size is known, from {@code lowest} on. */
-    private void findDescription(long lowest) {
-        long found = Bootstrap.locateDescription(source, lowest, limits);
-        if (found < 0) {
-            descriptionKnown = true;
-            if (requireDescription) {
-                throw new MissingDescriptionException(Messages.noDescription(), ReadContext.at(Math.max(source.size(), 0)));
-            }
+    /**
+     * On a file: the description that ends it, found from the end as it always was (the common
+     * case: nothing else is read); else the one after QEMU_VM_EOF, read forward from the device
+     * state ({@link #findForward}).
+     */
+    private void findInFile() {
+        long found = Bootstrap.locateDescription(source, streamStart + 8, limits);
+        if (found >= 0) {
+            adoptFound(found, Bootstrap.descriptionJson(source, found));
             return;
         }
-        byte[] json = Bootstrap.descriptionJson(source, found);
-        Description parsed = DescriptionParser.parse(json, found + Bootstrap.DESCRIPTION_HEADER_BYTES, limits);
+        DescriptionSearch.Found forward = findForward();
+        if (forward != null) {
+            adoptFound(forward.recordOffset(), forward.json(), forward.description());
+            return;
+        }
+        noDescriptionFound();
+    }
+
+    /**
+     * On a file whose description does not end it: where the device state starts is known only
+     * by reading the records before it (RAM pages have no fixed size and cannot be searched:
+     * guest memory holds anything), so a first scanner reads up to there, RAM-only as a stream
+     * without a description is read (its pages are not decoded), and the description is searched
+     * for from there. The second pass over RAM is the price of a description that does not end
+     * the file, paid only then; it makes the description known at open, as on any other file.
+     */
+    private DescriptionSearch.Found findForward() {
+        RecordScanner probe = new RecordScanner(source, streamStart, limits, false, null, true);
+        try {
+            while (probe.next() != MigrationEvent.EOF) {
+                // up to the first device section or QEMU_VM_EOF
+            }
+        } catch (MigrationReadException brokenBefore) {
+            return null; // the records break (or the file ends) before the device state: no description follows
+        }
+        long deviceState = probe.deviceStateSkippedAt;
+        if (deviceState < 0) {
+            return null;
+        }
+        return DescriptionSearch.ofFile(source, deviceState, limits, probe.deviceStateSection,
+                probe.deviceStateInstance).find();
+    }
+
+    /**
+     * On a stream, at its first device section (or QEMU_VM_EOF, or a VMDESCRIPTION record, when
+     * none comes first): reads forward, holding everything from the event on in memory, until the
+     * description after QEMU_VM_EOF is complete ({@link DescriptionSearch}): the device state is
+     * then read from memory. When the stream ends first (within the bound), the description is
+     * the one that runs to its end, as on a file: a device stream cut short, the description
+     * after it, is told that way from one that has none.
+     *
+     * <p>Then it reads up to {@link #TRAILER_READ_BYTES} further: when the stream ends there, a
+     * file of the same bytes would have taken the description that runs to its end (the common
+     * case: the same one), and so does the stream; else (a state volume) it stops, the one found
+     * taken, what follows not known. A fake description the guest wrote into a device's buffer
+     * is thus taken on a stream no more than on a file, unless more than that follows it.
+     *
+     * @param section    the device section, or null
+     * @param instanceId its instance id
+     */
+    private void findOnStream(String section, long instanceId) {
+        long from = at.eventOffset();
+        DescriptionSearch search = DescriptionSearch.ofStream(in, from, from + limits.maxHeldStreamBytes(), limits,
+                section, instanceId);
+        DescriptionSearch.Found found = search.find();
+        if (found != null) {
+            if (search.endsBy(found.end() + TRAILER_READ_BYTES)) {
+                long atEnd = Bootstrap.locateDescription(source, from, limits);
+                if (atEnd >= 0 && atEnd != found.recordOffset()) {
+                    adoptFound(atEnd, Bootstrap.descriptionJson(source, atEnd));
+                    return;
+                }
+            }
+            adoptFound(found.recordOffset(), found.json(), found.description());
+            return;
+        }
+        if (!search.sourceEnded()) {
+            throw new LimitExceededException(Messages.heldTooLong(limits.maxHeldStreamBytes()), at.get());
+        }
+        long atEnd = Bootstrap.locateDescription(source, from, limits);
+        if (atEnd >= 0) {
+            adoptFound(atEnd, Bootstrap.descriptionJson(source, atEnd));
+            return;
+        }
+        noDescriptionFound();
+    }
+
+    private void noDescriptionFound() {
+        descriptionKnown = true;
+        if (requireDescription) {
+            throw new MissingDescriptionException(Messages.noDescription(), ReadContext.at(Math.max(source.size(), 0)));
+        }
+    }
+
+    private void adoptFound(long found, byte[] json) {
+        adoptFound(found, json, DescriptionParser.parse(json, found + Bootstrap.DESCRIPTION_HEADER_BYTES, limits));
+    }
+
+    /** Takes the description whose record is at {@code found}, checking its page size against RAM's. */
+    private void adoptFound(long found, byte[] json, Description parsed) {
         adoptDescription(found, json, parsed);
+        long end = found + Bootstrap.DESCRIPTION_HEADER_BYTES + json.length;
+        if (source.size() >= 0) {
+            trailingBytes = source.size() - end;
+        }
         long pageSize = parsed.pageSize();
         if (pageSize >= 0) {
             ReadContext where = ReadContext.at(found + Bootstrap.DESCRIPTION_HEADER_BYTES);
@@ -146,17 +279,6 @@ public final class RecordScanner {
         if (offset >= 0) {
             in.pushLimit(offset, Messages.DESCRIPTION_REGION);
         }
-    }
-
-    /**
-     * On a stream: holds everything from the current record to the end, and finds the
-     * description there. The device state it holds is then read from memory.
-     */
-    private void holdRestOfStream() {
-        if (!in.holdToEnd(limits.maxHeldStreamBytes())) {
-            throw new LimitExceededException(Messages.heldTooLong(limits.maxHeldStreamBytes()), at.get());
-        }
-        findDescription(at.eventOffset());
     }
 
     /**
@@ -265,8 +387,11 @@ public final class RecordScanner {
                 return MigrationEvent.COMMAND;
             }
             case Bootstrap.QEMU_VM_VMDESCRIPTION -> {
+                if (probing) {
+                    return stopAtDeviceState(null, -1);
+                }
                 if (!descriptionKnown) {
-                    holdRestOfStream(); // on a stream: is it the description, the device stream cut short?
+                    findOnStream(null, -1); // on a stream: is it the description, the device stream cut short?
                     failIfPastTheDeviceStream();
                 }
                 throw at.malformed(Messages.descriptionBeforeEof());
@@ -276,13 +401,28 @@ public final class RecordScanner {
     }
 
     private MigrationEvent eof() {
+        if (probing) {
+            return stopAtDeviceState(null, -1);
+        }
         if (!descriptionKnown) {
-            holdRestOfStream();
+            findOnStream(null, -1);
         }
         long end = descriptionOffset >= 0 ? descriptionOffset : source.size();
         if (end >= 0 && in.position() != end) {
             throw at.malformed(Messages.bytesAfterEof(end - in.position(), descriptionOffset >= 0));
         }
+        mode = Mode.DONE;
+        return MigrationEvent.EOF;
+    }
+
+    /**
+     * Reading stops at the device state, noting where and what: a probe ({@link #findForward})
+     * there, a reader without a description where it cannot decode it.
+     */
+    private MigrationEvent stopAtDeviceState(String section, long instanceId) {
+        deviceStateSkippedAt = at.eventOffset();
+        deviceStateSection = section;
+        deviceStateInstance = instanceId;
         mode = Mode.DONE;
         return MigrationEvent.EOF;
     }
@@ -294,9 +434,7 @@ public final class RecordScanner {
         long version = in.be32();
         Section started = newSection(id, name, instanceId, version);
         if (started == null) {
-            deviceStateSkippedAt = at.eventOffset();
-            mode = Mode.DONE;
-            return MigrationEvent.EOF;
+            return stopAtDeviceState(name, instanceId);
         }
         sections.put(id, started);
         return enterSection(started, type);
@@ -316,12 +454,18 @@ public final class RecordScanner {
                     return ownLayout(id, name, version, StorageAttributesSection.VERSION,
                             StorageAttributesSection.NAME, Kind.STORAGE_ATTRIBUTES);
                 }
+                case PbsStateSection.NAME -> {
+                    return ownLayout(id, name, version, PbsStateSection.VERSION, PbsStateSection.NAME, Kind.PBS_STATE);
+                }
                 default -> {
                 }
             }
         }
+        if (probing) {
+            return null; // the device state starts here: the probe stops
+        }
         if (!descriptionKnown) {
-            holdRestOfStream();
+            findOnStream(name, instanceId);
             failIfPastTheDeviceStream();
         }
         if (description == null) {
@@ -375,6 +519,11 @@ public final class RecordScanner {
                 StorageAttributesSection.skipPart(in, at);
                 mode = Mode.BODY_DONE;
             }
+            case PBS_STATE -> {
+                fields.openSection(entered.name, null);
+                PbsStateSection.skipPart(in, at);
+                mode = Mode.BODY_DONE;
+            }
             case DEVICE -> {
                 fields.openSection(entered.name, entered.body);
                 mode = Mode.FIELDS;
@@ -406,7 +555,7 @@ public final class RecordScanner {
      * source.
      */
     private void replay(long upTo, Consumer<RamSection> prepare) {
-        RecordScanner again = new RecordScanner(source, limits, false, this);
+        RecordScanner again = new RecordScanner(source, streamStart, limits, false, this, false);
         prepare.accept(again.ram);
         while (again.in.position() < upTo && again.next() != MigrationEvent.EOF) {
             // the prepared RAM section records every page it passes
@@ -505,5 +654,14 @@ public final class RecordScanner {
 
     public long deviceStateSkippedAt() {
         return deviceStateSkippedAt;
+    }
+
+    /**
+     * How many bytes follow the description, ignored: known on a file from the start, on a
+     * stream when it ends within {@link #TRAILER_READ_BYTES} after it; -1 when not known, or
+     * without a description.
+     */
+    public long trailingBytes() {
+        return trailingBytes;
     }
 }

@@ -522,63 +522,7 @@ final class ByteCursorTest {
         assertEquals(Long.MAX_VALUE, in.limit());
     }
 
-    // ------------------------------------------------------------------ holding the rest of a stream
-
-    @Test
-    void holdToEndKeepsEverythingFromTheMark() {
-        byte[] bytes = Sources.pattern(10_000, 14);
-        ByteBuffer big = ByteBuffer.wrap(bytes);
-        ByteSource source = Sources.open(Kind.ONE_BYTE, bytes);
-        ByteCursor in = cursorOver(source);
-        in.skip(100, "RAM");
-        in.mark();
-        in.be32();
-        assertEquals(-1, source.size(), "a stream's size is not known before its end");
-        assertTrue(in.holdToEnd(1 << 20));
-        assertEquals(10_000, source.size());
-        assertEquals(104, in.position(), "holding does not move");
-        assertEquals(big.getLong(9992), in.getBe64(9992), "everything to the end is viewable");
-        assertArrayEquals(java.util.Arrays.copyOfRange(bytes, 100, 10_000),
-                in.slice(100, 9900).toArray(ValueLayout.JAVA_BYTE));
-        in.rewindTo(100);
-        assertEquals(Integer.toUnsignedLong(big.getInt(100)), in.be32(), "from the mark on");
-        in.skipTo(9996, "to near the end");
-        assertEquals(Integer.toUnsignedLong(big.getInt(9996)), in.be32());
-        truncated("expected a byte, found the end of the input (at byte 10000)", 10_000, 0, in::u8);
-        truncated("expected 5 bytes of gap, found the end of the input (at byte 10000)", 10_000, 0,
-                () -> in.skip(5, "gap"));
-    }
-
-    @ParameterizedTest
-    @EnumSource(value = Kind.class, names = {"HEAP", "MAPPED"})
-    void holdToEndOnAFileHoldsNothingMore(Kind kind) {
-        byte[] bytes = Sources.pattern(100, 14);
-        ByteCursor in = cursor(kind, bytes);
-        in.be32();
-        assertTrue(in.holdToEnd(1));
-        assertEquals(bytes[99], in.getByte(99));
-        assertEquals(4, in.position());
-    }
-
-    /** More than the bound follows the mark: holding refuses, at the window's first size and below it. */
-    @Test
-    void holdToEndRefusesMoreThanTheBound() {
-        int window = StreamSource.INITIAL_WINDOW;
-        ByteCursor large = cursor(Kind.STREAM, Sources.pattern(window + 1000, 15));
-        large.u8();
-        large.mark();
-        assertFalse(large.holdToEnd(window), "4 MiB + 999 bytes after the mark, 4 MiB allowed");
-
-        ByteCursor exact = cursor(Kind.STREAM, Sources.pattern(window + 1000, 15));
-        exact.skip(1000, "RAM");
-        exact.mark();
-        assertTrue(exact.holdToEnd(window), "exactly the bound");
-
-        ByteCursor small = cursor(Kind.STREAM, Sources.pattern(10_000, 15));
-        small.u8();
-        small.mark();
-        assertFalse(small.holdToEnd(100), "9999 bytes after the mark, 100 allowed");
-    }
+    // ------------------------------------------------------------------ views and the mark
 
     @Test
     void viewsOfAStreamSurviveRefillsAfterTheMark() {

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link StreamSource}: a sliding window over a channel read once. Windows start at the offset
  * asked for, what lies before it is forgotten (and cannot be asked for again), reads stop as
- * soon as the bytes asked for are there, and {@link StreamSource#readToEnd} holds the rest.
+ * soon as the bytes asked for are there, and once the end is read every offset held is answered.
  */
 final class StreamSourceTest {
 
@@ -144,61 +144,23 @@ final class StreamSourceTest {
         }
     }
 
-    // ------------------------------------------------------------------ reading to the end
+    // ------------------------------------------------------------------ the end
 
     @Test
-    void readToEndAnswersEveryOffsetFromWhereItStarted() throws IOException {
+    void onceTheEndIsReadEveryOffsetFromTheWindowStartIsAnswered() throws IOException {
         byte[] bytes = Sources.pattern(50_000, 8);
         try (StreamSource source = new StreamSource(new Sources.Chunked(bytes, 1000, 777), "<chunked>")) {
             source.window(0, 100);
             source.window(200, 10);
-            assertTrue(source.readToEnd(300, Long.MAX_VALUE));
+            assertEquals(49_700, source.window(300, Long.MAX_VALUE).byteSize(), "a window past the end: the rest");
             assertEquals(50_000, source.size());
             MemorySegment late = source.window(40_000, 8);
             assertArrayEquals(range(bytes, 40_000, 8), bytesOf(late, 0, 8));
             MemorySegment early = source.window(300, 49_700);
-            assertEquals(49_700, early.byteSize(), "back to where the hold started, after a later window");
+            assertEquals(49_700, early.byteSize(), "back to the window's start, after a later window");
             assertArrayEquals(range(bytes, 300, 49_700), bytesOf(early, 0, 49_700));
             assertEquals(0, source.window(50_000, 1).byteSize());
-            assertThrows(IllegalStateException.class, () -> source.window(299, 1), "before the hold: forgotten");
-        }
-    }
-
-    @Test
-    void readToEndWithinAndOverTheBound() throws IOException {
-        int window = StreamSource.INITIAL_WINDOW;
-        byte[] bytes = Sources.pattern(window + 5000, 9);
-        try (StreamSource exact = new StreamSource(new Sources.Chunked(bytes, 4096, 65_536), "<exact>")) {
-            exact.window(0, 10);
-            assertTrue(exact.readToEnd(5000, window), "exactly the bound follows");
-            assertEquals(bytes.length, exact.size());
-        }
-        try (StreamSource over = new StreamSource(new Sources.Chunked(bytes, 4096, 65_536), "<over>")) {
-            over.window(0, 10);
-            assertFalse(over.readToEnd(4999, window), "one byte more than the bound");
-            assertEquals(-1, over.size(), "the end was not read");
-        }
-        try (StreamSource twice = new StreamSource(new Sources.Chunked(bytes, 4096, 65_536), "<twice>")) {
-            assertFalse(twice.readToEnd(0, 2L * window / 3), "a bound that is not a multiple of the window");
-        }
-    }
-
-    /** The bound holds below the buffer's first size too: a stream with 10,000 bytes left is not held within 100. */
-    @Test
-    void readToEndBoundBelowTheFirstWindow() throws IOException {
-        byte[] bytes = Sources.pattern(10_000, 10);
-        try (StreamSource source = new StreamSource(new Sources.Chunked(bytes, 50, 50), "<chunked>")) {
-            source.window(0, 1);
-            assertFalse(source.readToEnd(1, 100));
-        }
-        try (StreamSource source = new StreamSource(new Sources.Chunked(bytes, 50, 50), "<chunked>")) {
-            assertTrue(source.readToEnd(9900, 100), "exactly 100 left");
-            assertEquals(10_000, source.size());
-        }
-        try (StreamSource source = new StreamSource(new Sources.Chunked(bytes, 50, 50), "<chunked>")) {
-            source.window(500, 1);
-            assertEquals("a stream cannot go back to offset 499 from 500",
-                    assertThrows(IllegalStateException.class, () -> source.readToEnd(499, 100)).getMessage());
+            assertThrows(IllegalStateException.class, () -> source.window(299, 1), "before the window: forgotten");
         }
     }
 
@@ -231,7 +193,7 @@ final class StreamSourceTest {
             });
             assertEquals(device, e.eventOffset());
             assertEquals("more than 1000 bytes of device state follow the first device section of the stream, held"
-                    + " until the JSON VM description at its end arrives (see ReadLimits.maxHeldStreamBytes)",
+                    + " until the JSON VM description after them arrives (see ReadLimits.maxHeldStreamBytes)",
                     e.problem());
         }
         ReadOptions enough = ReadOptions.builder()

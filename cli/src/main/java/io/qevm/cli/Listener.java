@@ -1,0 +1,125 @@
+package io.qevm.cli;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/**
+ * The socket {@code --incoming} listens on, as QEMU's destination listens
+ * (util/qemu-sockets.c): TCP with SO_REUSEADDR, or a unix socket whose path, if a socket is
+ * there already (left by a run that was killed), is replaced. It accepts the source's
+ * connection and stays open while the capture runs: a source using multifd connects again to
+ * the same address, which {@link Connection} notices. {@link #close()} removes a unix socket's
+ * path; so does {@link #abort()}, from a signal's shutdown hook.
+ */
+final class Listener implements AutoCloseable {
+
+    /** Connections the kernel may queue before one is accepted: a source with multifd opens a few at once. */
+    private static final int BACKLOG = 16;
+
+    private final IncomingUri uri;
+    private final ServerSocketChannel channel;
+    private final Path unixPath;
+    private volatile boolean closed;
+
+    private Listener(IncomingUri uri, ServerSocketChannel channel, Path unixPath) {
+        this.uri = uri;
+        this.channel = channel;
+        this.unixPath = unixPath;
+    }
+
+    /** Binds {@code uri} (a unix path relative to {@code workDir}). */
+    static Listener open(IncomingUri uri, Path workDir) throws IOException {
+        if (uri.isUnix()) {
+            Path path = workDir.resolve(uri.path());
+            if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                if (!Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther()) {
+                    throw new IOException(path + " exists and is not a socket");
+                }
+                Files.delete(path); // a socket left behind: QEMU replaces it too
+            }
+            ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                channel.bind(UnixDomainSocketAddress.of(path), BACKLOG);
+            } catch (IOException e) {
+                channel.close();
+                throw e;
+            }
+            return new Listener(uri, channel, path);
+        }
+        ServerSocketChannel channel = ServerSocketChannel.open();
+        try {
+            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            channel.bind(uri.bindAddress(workDir), BACKLOG);
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        return new Listener(uri, channel, null);
+    }
+
+    /**
+     * Where it listens, in the syntax QEMU's {@code migrate} takes: {@code tcp:127.0.0.1:4444},
+     * {@code tcp:[::1]:4444}, {@code tcp::4444} (every address), {@code unix:PATH}; a port 0
+     * given shows the port the system chose.
+     */
+    String address() throws IOException {
+        if (unixPath != null) {
+            return "unix:" + unixPath;
+        }
+        InetSocketAddress local = (InetSocketAddress) channel.getLocalAddress();
+        if (local.getAddress().isAnyLocalAddress()) {
+            return "tcp::" + local.getPort();
+        }
+        String host = local.getAddress().getHostAddress();
+        return "tcp:" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + local.getPort();
+    }
+
+    /** Waits for the source's connection (as long as it takes: QEMU's destination waits too). */
+    Connection accept(long timeoutNanos, SaveFile save) throws IOException {
+        SocketChannel socket = channel.accept();
+        try {
+            return new Connection(socket, channel, timeoutNanos, save);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    IncomingUri uri() {
+        return uri;
+    }
+
+    /** Stops listening; removes a unix socket's path. May be called from a signal's shutdown hook. */
+    void abort() {
+        close();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // the socket goes with the process
+        }
+        if (unixPath != null) {
+            try {
+                Files.deleteIfExists(unixPath);
+            } catch (IOException e) {
+                // nothing more can be done about it
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package io.qevm.cli;
+
+import io.qevm.MigrationEvent;
+import io.qevm.MigrationReader;
+import io.qevm.RecordType;
+import io.qevm.consume.MigrationConsumer;
+import io.qevm.exc.MigrationReadException;
+import io.qevm.exc.TruncatedInputException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code qevm --incoming URI}: the destination of a live migration. It listens as QEMU's
+ * {@code -incoming} does, takes the source's connection, reads the stream through the same
+ * reader as {@code -f -} (the {@link Connection} is its channel), produces what {@code -f}
+ * would of the same bytes, answers the return path ({@link ReturnPath}) and tells the source it
+ * is done only once everything is written. Nothing on stdout but that output; on stderr the
+ * address it listens on (with progress, {@code --debug}, or a port 0 given), the progress line,
+ * and with {@code --debug} the passes of a live migration ({@link LiveStats}).
+ *
+ * <p>On failure: one line naming the byte offset (the stream cut or broken, a source that
+ * stalls past {@code --timeout}) or the capability refused, exit 1; the source is told
+ * (MIG_RP_MSG_SHUT with an error, or the connection closed) and its migration fails, its VM
+ * running on. A signal (SIGINT, SIGTERM, SIGHUP) leaves nothing: the unix socket's path, the
+ * {@code --save} file and the {@code -x} files all go; the JVM exits 130, 143, 129.
+ */
+final class LiveCapture {
+
+    private final Options options;
+    private final PrintStream err;
+    private volatile Listener listener;
+    private volatile Connection connection;
+    private volatile SaveFile save;
+    private volatile boolean aborted;
+
+    private LiveCapture(Options options, PrintStream err) {
+        this.options = options;
+        this.err = err;
+    }
+
+    /** Runs the capture {@code options} ask for; returns the exit code (a failure said on {@code err}). */
+    static int run(Options options, Path workDir, PrintStream out, PrintStream err) {
+        return new LiveCapture(options, err).capture(workDir, out);
+    }
+
+    private int capture(Path workDir, PrintStream out) {
+        Thread hook = Thread.ofPlatform().name("qevm-incoming-abort").unstarted(this::abort);
+        Runtime.getRuntime().addShutdownHook(hook);
+        boolean done = false;
+        boolean refused = false;
+        try {
+            IncomingUri uri = options.incoming();
+            try {
+                listener = Listener.open(uri, workDir);
+            } catch (IOException e) {
+                throw IncomingFailure.cannotListen(e);
+            }
+            String address = listener.address();
+            if (options.debug() || uri.port() == 0 || showsProgress()) {
+                err.println("qevm: listening on " + address);
+            }
+            connection = listener.accept(TimeUnit.SECONDS.toNanos(options.timeoutSeconds()),
+                    options.save() == null ? null : (save = SaveFile.create(workDir.resolve(options.save()))));
+            if (aborted) {
+                throw new Main.Aborted();
+            }
+            if (options.debug()) {
+                err.println("qevm: " + uri.uri() + ": the source connected");
+            }
+            MigrationReader reader = open();
+            LiveStats stats = new LiveStats();
+            ReturnPath returnPath = new ReturnPath(connection::send);
+            MigrationConsumer watch = watchForChannels(connection);
+            try (reader;
+                 Progress progress = Progress.forStderr(reader, err, options.progress()).detail(stats::progressDetail)) {
+                try {
+                    Main.noteContainers(options, reader, err);
+                    Main.process(reader, options, workDir, out, err, progress, returnPath, watch, stats);
+                    out.flush();
+                } catch (IOException | RuntimeException | Error e) {
+                    if (!aborted) {
+                        returnPath.fail(); // while the connection is open: closing the reader closes it
+                    }
+                    throw e;
+                }
+                if (out.checkError()) {
+                    returnPath.fail();
+                    return Main.BAD_INPUT; // Main.run names stdout
+                }
+                // everything is written: now the source may complete (with a return path it waits for this)
+                returnPath.finish();
+                long trailing = connection.finish();
+                if (save != null) {
+                    save.commit();
+                }
+                done = true;
+                Main.notePageSize(options, reader, err);
+                if (options.debug()) {
+                    if (trailing > 0) {
+                        err.println("qevm: " + uri.uri() + ": " + trailing + " bytes after the JSON description ignored");
+                    }
+                    stats.printSummary(err, uri.uri());
+                    if (connection.lostAnswer() != null) {
+                        err.println("qevm: " + uri.uri() + ": " + connection.lostAnswer().getMessage());
+                    }
+                    if (connection.strayConnections() > 0) {
+                        err.println("qevm: " + uri.uri() + ": " + connection.strayConnections()
+                                + " other connection(s) came meanwhile, and were closed");
+                    }
+                }
+            }
+            return Main.OK;
+        } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            if (aborted || e instanceof Main.Aborted) {
+                return Main.BAD_INPUT; // the signal's echo: the JVM exits with the signal's status
+            }
+            refused = refusal(e);
+            int code = Main.failure(options, err, e);
+            SaveFile saved = save;
+            if (saved != null && !refused) {
+                saved.keep();
+                err.println("qevm: " + saved.partial() + ": kept the " + saved.written()
+                        + " bytes received (the stream up to where it failed)");
+            }
+            return code;
+        } finally {
+            if (!aborted) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // the JVM is shutting down: the hook runs
+                }
+            }
+            close(done, refused);
+        }
+    }
+
+    /**
+     * Looks for the channels of a source with multifd where its RAM is complete (at the first
+     * device section, where a stream's JSON description becomes known, and at EOF): before
+     * anything is written, and before -d desc stops reading.
+     */
+    private static MigrationConsumer watchForChannels(Connection connection) {
+        return (event, reader) -> {
+            if (event == MigrationEvent.EOF
+                    || event == MigrationEvent.SECTION_START && reader.recordType() == RecordType.FULL) {
+                connection.checkOtherConnections();
+            }
+        };
+    }
+
+    /** The reader over the connection; a first connection that is a multifd channel is refused. */
+    private MigrationReader open() throws IOException {
+        try {
+            return MigrationReader.open(connection, Main.readOptions(options));
+        } catch (MigrationReadException e) {
+            if (connection.firstWord() == Connection.MULTIFD_MAGIC) {
+                throw IncomingFailure.refused("multifd", "its first connection is a multifd channel");
+            }
+            if (e instanceof TruncatedInputException && connection.received() == 0) {
+                throw IncomingFailure.empty();
+            }
+            throw e;
+        }
+    }
+
+    private boolean showsProgress() {
+        return options.progress() == Options.PROGRESS_ON
+                || options.progress() == Options.PROGRESS_AUTO && Boolean.getBoolean("qevm.stderr.tty");
+    }
+
+    private static boolean refusal(Throwable e) {
+        Throwable failure = e instanceof UncheckedIOException unchecked ? unchecked.getCause() : e;
+        return failure instanceof IncomingFailure incoming && incoming.isRefusal();
+    }
+
+    /**
+     * Closes what is open. The --save file was made FILE when the capture succeeded; else it goes
+     * when the source was refused, and stays as FILE.partial when the stream failed.
+     */
+    private void close(boolean done, boolean refused) {
+        if (connection != null) {
+            connection.close();
+        }
+        if (listener != null) {
+            listener.close();
+        }
+        SaveFile saved = save;
+        if (saved != null && !done && !aborted) {
+            if (refused) {
+                saved.discard();
+            } else {
+                saved.keep();
+            }
+        }
+    }
+
+    /** A signal: stops listening and reading, and removes what the capture made. */
+    private void abort() {
+        aborted = true;
+        Connection c = connection;
+        if (c != null) {
+            c.abort();
+        }
+        Listener l = listener;
+        if (l != null) {
+            l.abort();
+        }
+        SaveFile s = save;
+        if (s != null) {
+            s.discard();
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package io.qevm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qevm.Samples;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code qevm --incoming}: a capture in this JVM, a fake source over a real socket (TCP on
+ * 127.0.0.1, or a unix socket) writing a stream as QEMU's migration thread does and reading the
+ * return path as QEMU's source does. The output is exactly that of {@code -f} on the same bytes,
+ * which {@code --save} keeps.
+ */
+final class LiveCaptureTest {
+
+    static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path work;
+
+    /** {@code qevm -f FILE args} of the same bytes, for comparison, in the folder {@code file} of its own. */
+    private CliRun fromFile(byte[] stream, String... args) throws IOException {
+        Path folder = Files.createDirectories(work.resolve("file"));
+        Path file = folder.resolve("stream.mig");
+        Files.write(file, stream);
+        List<String> all = new ArrayList<>(List.of("-f", file.toString()));
+        all.addAll(List.of(args));
+        return CliRun.inProcess(folder, TIMEOUT, all.toArray(String[]::new));
+    }
+
+    /** {@code --incoming uri args}. */
+    static String[] incoming(String uri, String... args) {
+        List<String> all = new ArrayList<>(List.of("--incoming", uri));
+        all.addAll(List.of(args));
+        return all.toArray(String[]::new);
+    }
+
+    /** Every regular file under {@code folder}, relative path -> bytes. */
+    static List<String> tree(Path folder) throws IOException {
+        List<String> files = new ArrayList<>();
+        if (!Files.isDirectory(folder)) {
+            return files;
+        }
+        try (Stream<Path> walk = Files.walk(folder)) {
+            for (Path path : walk.sorted().toList()) {
+                if (Files.isRegularFile(path)) {
+                    files.add(folder.relativize(path) + " " + java.util.HexFormat.of().formatHex(
+                            java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(path))));
+                }
+            }
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+        return files;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    // ------------------------------------------------------------------ plain precopy
+
+    @Test
+    void tcpPortZeroSaysTheAddressAndExtractsAsTheFile() throws Exception {
+        byte[] stream = LiveStreams.precopy();
+        Path out = work.resolve("out");
+        LiveRun run = LiveRun.start(work, incoming("tcp:127.0.0.1:0", "-x", "-o", "out", "--save", "raw.mig"));
+        String address = run.awaitAddress(TIMEOUT);
+        assertTrue(address.matches("tcp:127\\.0\\.0\\.1:\\d+"), address);
+        try (FakeSource source = FakeSource.connect(address, TIMEOUT)) {
+            source.send(stream);
+        }
+        CliRun live = run.result(TIMEOUT);
+        assertEquals("qevm: listening on " + address + "\n", live.err(), "a port 0 given: the port chosen, and nothing else");
+        assertEquals(0, live.exit());
+        CliRun file = fromFile(stream, "-x", "-o", "out");
+        assertEquals(file.outText(), live.outText());
+        assertEquals(tree(work.resolve("file").resolve("out")), tree(out));
+        assertEquals(4, tree(out).size(), "desc.json, state.json, pc.ram, pc.bios: " + tree(out));
+        assertArrayEquals(stream, Files.readAllBytes(work.resolve("raw.mig")), "--save: every byte, as sent");
+        assertFalse(Files.exists(work.resolve("raw.mig.partial")));
+        CliRun saved = CliRun.inProcess(work, TIMEOUT, "-f", "raw.mig", "-x", "-o", "again");
+        assertEquals(live.outText(), saved.outText());
+        assertEquals(tree(out), tree(work.resolve("again")), "-f on the saved capture extracts the same files");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-d state", "-d state -m", "-d desc", "-x"})
+    void unixSocketGivesWhatTheFileGives(String mode) throws Exception {
+        byte[] stream = LiveStreams.build(new LiveStreams.Shape("pc-i440fx-7.2", false, new int[0], 3)).toByteArray();
+        Path socket = work.resolve("qevm.sock");
+        String[] args = mode.split(" ");
+        LiveRun run = LiveRun.start(work, incoming("unix:qevm.sock", args));
+        try (FakeSource source = FakeSource.connect("unix:" + socket, TIMEOUT)) {
+            source.send(stream);
+        }
+        CliRun live = run.result(TIMEOUT);
+        assertEquals("", live.err(), "nothing on stderr without progress or --debug");
+        assertEquals(0, live.exit());
+        CliRun file = fromFile(stream, args);
+        assertArrayEquals(file.out(), live.out());
+        if (mode.equals("-x")) {
+            List<String> extracted = tree(work).stream().filter(f -> !f.startsWith("file")).toList();
+            assertEquals(tree(work.resolve("file")).stream().filter(f -> !f.startsWith("stream.mig")).toList(),
+                    extracted);
+            assertEquals(4, extracted.size(), extracted.toString());
+        }
+        assertFalse(Files.exists(socket), "the socket's path is removed at exit");
+    }
+
+    /** A real QEMU stream of a live migration (XBZRLE, 75 RAM records), sent in small writes. */
+    @ParameterizedTest
+    @ValueSource(strings = {"i-live-xbzrle", "c-pc-loader-data"})
+    void realSamplesGiveTheirExpectedOutput(String sample) throws Exception {
+        byte[] stream = Samples.read(Samples.dump(sample));
+        int port = freePort();
+        LiveRun run = LiveRun.start(work, incoming("tcp:127.0.0.1:" + port, "-d", "state"));
+        try (FakeSource source = FakeSource.connect("tcp:127.0.0.1:" + port, TIMEOUT)) {
+            for (int at = 0; at < stream.length; at += 65_537) {
+                source.send(java.util.Arrays.copyOfRange(stream, at, Math.min(stream.length, at + 65_537)));
+            }
+        }
+        CliRun live = run.result(TIMEOUT);
+        assertEquals("", live.err());
+        assertEquals(0, live.exit());
+        assertArrayEquals(Files.readAllBytes(Samples.folder(sample).resolve("expected").resolve("state.json")),
+                live.out());
+    }
+}

@@ -26,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
@@ -50,7 +49,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 final class LiveCaptureQemuTest {
 
-    /** The loaded data: 4 MiB of sha256-counter bytes (as tools/dumps makes its inputs) at 64 MiB - 32 MiB. */
+    /** The loaded data: 4 MiB of sha256-counter bytes (as tools/dumps makes its inputs) at guest address 32 MiB. */
     private static final int DATA_SIZE = 4 << 20;
     private static final long DATA_ADDRESS = 0x2000000;
 
@@ -79,7 +78,7 @@ final class LiveCaptureQemuTest {
     }
 
     /**
-     * Test 1 through the pipe source, as README documents beside --incoming: a paused pc VM with
+     * Test 1 through the pipe source, which README documents beside --incoming: a paused pc VM with
      * known bytes loaded at 0x2000000 migrated with {@code migrate -d "exec:... qevm -f - -x -o
      * DIR"} (the stream also saved by tee). QEMU completes; pc.ram holds the loaded bytes; the
      * saved stream read from its file gives the same files.
@@ -110,7 +109,6 @@ final class LiveCaptureQemuTest {
      */
     @Test
     @Timeout(120)
-    @Disabled("needs qevm --incoming (issue 11, branch i11-L)")
     void pausedVmIntoIncoming() throws IOException {
         LiveQemu.assumeInstalled();
         Path data = sha256Counter(work.resolve("data.bin"), DATA_SIZE);
@@ -164,7 +162,6 @@ final class LiveCaptureQemuTest {
     @ParameterizedTest(name = "live XBZRLE, return path, {0}")
     @ValueSource(strings = {"-x -o x", "-d state"})
     @Timeout(120)
-    @Disabled("needs qevm --incoming and its return path (issue 11, branch i11-L)")
     void liveXbzrleWithReturnPath(String mode) throws IOException {
         LiveQemu.assumeInstalled();
         Path live = Files.createDirectory(work.resolve("live"));
@@ -220,17 +217,17 @@ final class LiveCaptureQemuTest {
 
     /**
      * Test 3 of issue 11: a source with postcopy-ram on. qevm refuses with one line naming
-     * postcopy, before writing anything; QEMU's migration fails; the guest keeps running.
+     * postcopy, before writing anything (no extracted file, no saved stream, not even a partial
+     * one); QEMU's migration fails; the guest keeps running.
      */
     @Test
     @Timeout(120)
-    @Disabled("needs qevm --incoming refusing postcopy (issue 11, branch i11-L)")
     void postcopyIsRefused() throws IOException {
         LiveQemu.assumeInstalled();
         Path live = Files.createDirectory(work.resolve("live"));
         int port = LiveQemu.freePort();
         try (LiveQemu qemu = LiveQemu.start(work, dirtyingPc(work));
-                Incoming qevm = Incoming.start(live, port, "-x", "-o", "x")) {
+                Incoming qevm = Incoming.start(live, port, "-x", "-o", "x", "--save", "raw.mig")) {
             awaitDirtying(qemu);
             qemu.hmp("migrate_set_capability postcopy-ram on");
             qevm.awaitListening(qemu);
@@ -240,7 +237,10 @@ final class LiveCaptureQemuTest {
             String err = qevm.err();
             assertTrue(err.strip().lines().count() == 1 && err.toLowerCase(Locale.ROOT).contains("postcopy"),
                     () -> "not one line naming postcopy" + qevm.report());
+            System.out.println("LiveCaptureQemuTest: qevm refused postcopy: " + err.strip());
             assertEquals(List.of(), listing(live.resolve("x")), "files written before the refusal");
+            assertEquals(List.of(), listing(live).stream().filter(f -> f.contains("raw.mig")).toList(),
+                    "the saved stream of a refused capture");
             assertEquals("running", qemu.vmStatus(), qemu::report);
             long before = qemu.guestWord(PASS_COUNTER);
             awaitCounterAbove(qemu, before);

@@ -65,10 +65,17 @@ final class LiveQemu implements AutoCloseable {
         this.log = log;
     }
 
-    /** Skips the calling test, saying why, where qemu-system-x86_64 is not installed. */
+    /**
+     * Skips the calling test where qemu-system-x86_64 is not installed, saying why in the
+     * build log too (surefire keeps a skipped test's reason in its reports only).
+     */
     static void assumeInstalled() {
-        assumeTrue(onPath(BINARY), BINARY + " is not installed (apt-get install -y qemu-system-x86): "
-                + "the live-capture tests need a real QEMU");
+        String why = BINARY + " is not installed (apt-get install -y qemu-system-x86): "
+                + "the live-capture tests need a real QEMU";
+        if (!onPath(BINARY)) {
+            System.out.println("skipped: " + why);
+        }
+        assumeTrue(onPath(BINARY), why);
     }
 
     static boolean onPath(String tool) {

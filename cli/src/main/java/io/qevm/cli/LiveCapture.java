@@ -92,16 +92,14 @@ final class LiveCapture {
                 }
                 // everything is written: now the source may complete (with a return path it waits for this)
                 returnPath.finish();
-                long trailing = connection.finish();
+                boolean closed = connection.finish();
                 if (save != null) {
                     save.commit();
                 }
                 done = true;
                 Main.notePageSize(options, reader, err);
                 if (options.debug()) {
-                    if (trailing > 0) {
-                        err.println("qevm: " + uri.uri() + ": " + trailing + " bytes after the JSON description ignored");
-                    }
+                    noteTheEnd(reader, closed);
                     stats.printSummary(err, uri.uri());
                     if (connection.lostAnswer() != null) {
                         err.println("qevm: " + uri.uri() + ": " + connection.lostAnswer().getMessage());
@@ -135,6 +133,25 @@ final class LiveCapture {
                 }
             }
             close(done, refused);
+        }
+    }
+
+    /**
+     * With --debug: bytes the source sent after the JSON description (QEMU sends none), and a
+     * source that did not close its end once told the capture was done.
+     */
+    private void noteTheEnd(MigrationReader reader, boolean closed) {
+        String uri = options.incoming().uri();
+        if (reader.hasDescription()) {
+            long end = reader.descriptionJsonOffset() + reader.descriptionJson().byteSize();
+            long trailing = connection.received() - end;
+            if (trailing > 0) {
+                err.println("qevm: " + uri + ": " + trailing + " bytes after the JSON description ignored");
+            }
+        }
+        if (!closed) {
+            err.println("qevm: " + uri + ": the source had not closed the connection " + Connection.DRAIN_SECONDS
+                    + " s after the capture ended: closed here");
         }
     }
 

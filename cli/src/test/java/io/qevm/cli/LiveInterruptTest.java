@@ -3,7 +3,7 @@ package io.qevm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static io.qevm.cli.ExtractInterruptTest.await;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,19 +29,6 @@ final class LiveInterruptTest {
 
     @TempDir
     Path work;
-
-    private static void await(BooleanSupplier condition, ChildCli child, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (!child.isAlive()) {
-                fail("the child ended before " + what + "; stderr: " + child.err());
-            }
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting until " + what + "; stderr: " + child.err());
-            }
-            Thread.sleep(5);
-        }
-    }
 
     private static List<Path> partialFiles(Path root) {
         try (Stream<Path> paths = Files.walk(root)) {

@@ -43,7 +43,7 @@ final class Connection implements ReadableByteChannel {
     /** How long another connection is given to show its first bytes. */
     private static final int OTHER_CONNECTION_MILLIS = 2000;
     /** How long the end of a capture waits for the source to close the connection. */
-    private static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
+    static final long DRAIN_SECONDS = 5;
     /** migration/multifd.c MULTIFD_MAGIC: the first u32 (big-endian) of a multifd channel. */
     static final int MULTIFD_MAGIC = 0x11223344;
 
@@ -267,37 +267,38 @@ final class Connection implements ReadableByteChannel {
 
     /**
      * The capture is done: says so (the source's end of the socket sees it end), then reads what
-     * the source still sends until it closes, saved as the rest, for at most a few seconds.
+     * the source still sends until it closes (saved as the rest of the stream), for at most
+     * {@link #DRAIN_SECONDS}: closing with bytes unread would reset the connection, which the
+     * source could see before the last answer.
      *
-     * @return the bytes that followed, or -1 when the source did not close in time
+     * @return whether the source closed in time
      */
-    long finish() throws IOException {
+    boolean finish() throws IOException {
         try {
             socket.shutdownOutput();
         } catch (IOException e) {
             // a source that has gone: nothing follows
         }
         ByteBuffer buffer = ByteBuffer.allocateDirect(64 << 10);
-        long before = received;
-        long deadline = System.nanoTime() + DRAIN_NANOS;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_SECONDS);
         while (!ended) {
             buffer.clear();
             int read;
             try {
                 read = readNow(buffer);
             } catch (IncomingFailure e) {
-                return received - before; // reset after its end: what came is all there is
+                return true; // reset after its end: what came is all there is
             }
             if (read == 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    return -1;
+                    return false;
                 }
                 selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
                 selector.selectedKeys().clear();
             }
         }
-        return received - before;
+        return true;
     }
 
     /** Closes the connection at once (a signal's shutdown hook): the reader's next read fails. */

@@ -2,6 +2,7 @@ package io.qevm.cli;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
@@ -28,42 +29,47 @@ final class Listener implements AutoCloseable {
     private final IncomingUri uri;
     private final ServerSocketChannel channel;
     private final Path unixPath;
+    private final SocketAddress address;
+    private volatile boolean bound;
     private volatile boolean closed;
 
-    private Listener(IncomingUri uri, ServerSocketChannel channel, Path unixPath) {
+    private Listener(IncomingUri uri, ServerSocketChannel channel, Path unixPath, SocketAddress address) {
         this.uri = uri;
         this.channel = channel;
         this.unixPath = unixPath;
+        this.address = address;
     }
 
-    /** Binds {@code uri} (a unix path relative to {@code workDir}). */
-    static Listener open(IncomingUri uri, Path workDir) throws IOException {
+    /**
+     * A socket for {@code uri} (a unix path relative to {@code workDir}), not bound yet: its
+     * owner keeps it where a signal's shutdown hook finds it before {@link #bind()} makes the
+     * path, so that the path goes whenever the signal comes.
+     */
+    static Listener create(IncomingUri uri, Path workDir) throws IOException {
         if (uri.isUnix()) {
-            Path path = workDir.resolve(uri.path());
-            if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-                if (!Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther()) {
-                    throw new IOException(path + " exists and is not a socket");
-                }
-                Files.delete(path); // a socket left behind: QEMU replaces it too
-            }
-            ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            try {
-                channel.bind(UnixDomainSocketAddress.of(path), BACKLOG);
-            } catch (IOException e) {
-                channel.close();
-                throw e;
-            }
-            return new Listener(uri, channel, path);
+            return new Listener(uri, ServerSocketChannel.open(StandardProtocolFamily.UNIX), workDir.resolve(uri.path()),
+                    UnixDomainSocketAddress.of(workDir.resolve(uri.path())));
         }
         ServerSocketChannel channel = ServerSocketChannel.open();
         try {
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            channel.bind(uri.bindAddress(workDir), BACKLOG);
+            return new Listener(uri, channel, null, uri.bindAddress(workDir));
         } catch (IOException e) {
             channel.close();
             throw e;
         }
-        return new Listener(uri, channel, null);
+    }
+
+    /** Listens; a unix path holding a socket (left by a run that was killed) is replaced first. */
+    void bind() throws IOException {
+        if (unixPath != null && Files.exists(unixPath, LinkOption.NOFOLLOW_LINKS)) {
+            if (!isSocket(unixPath)) {
+                throw new IOException(unixPath + " exists and is not a socket");
+            }
+            Files.delete(unixPath); // QEMU replaces it too
+        }
+        channel.bind(address, BACKLOG);
+        bound = true;
     }
 
     /**
@@ -98,6 +104,15 @@ final class Listener implements AutoCloseable {
         return uri;
     }
 
+    /** Whether {@code path} is a socket (neither a file, a directory nor a link). */
+    private static boolean isSocket(Path path) {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Stops listening; removes a unix socket's path. May be called from a signal's shutdown hook. */
     void abort() {
         close();
@@ -114,7 +129,9 @@ final class Listener implements AutoCloseable {
         } catch (IOException e) {
             // the socket goes with the process
         }
-        if (unixPath != null) {
+        if (unixPath != null && (bound || isSocket(unixPath))) {
+            // its own socket, or one a bind in progress makes (the channel is closed first: a bind
+            // that has not begun fails): never a file of someone else's
             try {
                 Files.deleteIfExists(unixPath);
             } catch (IOException e) {

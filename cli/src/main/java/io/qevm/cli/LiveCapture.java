@@ -31,6 +31,8 @@ final class LiveCapture {
 
     private final Options options;
     private final PrintStream err;
+    /** Held while the main thread publishes what the signal's hook undoes, and by the hook. */
+    private final Object lock = new Object();
     private volatile Listener listener;
     private volatile Connection connection;
     private volatile SaveFile save;
@@ -53,19 +55,34 @@ final class LiveCapture {
         boolean refused = false;
         try {
             IncomingUri uri = options.incoming();
+            // what the signal's hook undoes is published (under the lock) before it is made
             try {
-                listener = Listener.open(uri, workDir);
+                synchronized (lock) {
+                    checkNotAborted();
+                    listener = Listener.create(uri, workDir);
+                }
+                listener.bind();
             } catch (IOException e) {
+                checkNotAborted();
                 throw IncomingFailure.cannotListen(e);
             }
             String address = listener.address();
             if (options.debug() || uri.port() == 0 || showsProgress()) {
                 err.println("qevm: listening on " + address);
             }
-            connection = listener.accept(TimeUnit.SECONDS.toNanos(options.timeoutSeconds()),
-                    options.save() == null ? null : (save = SaveFile.create(workDir.resolve(options.save()))));
-            if (aborted) {
-                throw new Main.Aborted();
+            synchronized (lock) {
+                checkNotAborted();
+                if (options.save() != null) {
+                    save = SaveFile.create(workDir.resolve(options.save()));
+                }
+            }
+            Connection accepted = listener.accept(TimeUnit.SECONDS.toNanos(options.timeoutSeconds()), save);
+            synchronized (lock) {
+                if (aborted) {
+                    accepted.close();
+                }
+                checkNotAborted();
+                connection = accepted;
             }
             if (options.debug()) {
                 err.println("qevm: " + uri.uri() + ": the source connected");
@@ -92,16 +109,14 @@ final class LiveCapture {
                 }
                 // everything is written: now the source may complete (with a return path it waits for this)
                 returnPath.finish();
-                long trailing = connection.finish();
+                boolean closed = connection.finish();
                 if (save != null) {
                     save.commit();
                 }
                 done = true;
                 Main.notePageSize(options, reader, err);
                 if (options.debug()) {
-                    if (trailing > 0) {
-                        err.println("qevm: " + uri.uri() + ": " + trailing + " bytes after the JSON description ignored");
-                    }
+                    noteTheEnd(reader, closed);
                     stats.printSummary(err, uri.uri());
                     if (connection.lostAnswer() != null) {
                         err.println("qevm: " + uri.uri() + ": " + connection.lostAnswer().getMessage());
@@ -122,7 +137,7 @@ final class LiveCapture {
             SaveFile saved = save;
             if (saved != null && !refused) {
                 saved.keep();
-                err.println("qevm: " + saved.partial() + ": kept the " + saved.written()
+                err.println("qevm: " + options.save() + ".partial: kept the " + saved.written()
                         + " bytes received (the stream up to where it failed)");
             }
             return code;
@@ -135,6 +150,25 @@ final class LiveCapture {
                 }
             }
             close(done, refused);
+        }
+    }
+
+    /**
+     * With --debug: bytes the source sent after the JSON description (QEMU sends none), and a
+     * source that did not close its end once told the capture was done.
+     */
+    private void noteTheEnd(MigrationReader reader, boolean closed) {
+        String uri = options.incoming().uri();
+        if (reader.hasDescription()) {
+            long end = reader.descriptionJsonOffset() + reader.descriptionJson().byteSize();
+            long trailing = connection.received() - end;
+            if (trailing > 0) {
+                err.println("qevm: " + uri + ": " + trailing + " bytes after the JSON description ignored");
+            }
+        }
+        if (!closed) {
+            err.println("qevm: " + uri + ": the source had not closed the connection " + Connection.DRAIN_SECONDS
+                    + " s after the capture ended: closed here");
         }
     }
 
@@ -200,18 +234,30 @@ final class LiveCapture {
 
     /** A signal: stops listening and reading, and removes what the capture made. */
     private void abort() {
-        aborted = true;
-        Connection c = connection;
+        Connection c;
+        Listener l;
+        SaveFile s;
+        synchronized (lock) {
+            aborted = true;
+            c = connection;
+            l = listener;
+            s = save;
+        }
         if (c != null) {
             c.abort();
         }
-        Listener l = listener;
         if (l != null) {
             l.abort();
         }
-        SaveFile s = save;
         if (s != null) {
             s.discard();
+        }
+    }
+
+    /** A signal came: the main thread stops making anything. */
+    private void checkNotAborted() {
+        if (aborted) {
+            throw new Main.Aborted();
         }
     }
 }

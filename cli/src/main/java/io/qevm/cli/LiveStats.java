@@ -24,7 +24,10 @@ import java.util.Map;
  */
 final class LiveStats implements MigrationConsumer {
 
-    /** One pass: its pages (zero pages among them), the stream bytes from its first page to the next pass, the RAM parts begun in it. */
+    /**
+     * One pass: its pages (zero pages among them), the stream bytes from its first page to the
+     * next pass, the RAM parts (PART records) whose first page is in it.
+     */
     record Pass(long pages, long zeroPages, long bytes, int parts) {
     }
 
@@ -41,7 +44,7 @@ final class LiveStats implements MigrationConsumer {
     private long passZeroPages;
     private long passStart = -1;
     private int passParts;
-    private int partsBeforeFirstPage;
+    private boolean partPending;
     private boolean completing;
     private Pass completion;
     private long completionPages;
@@ -73,11 +76,7 @@ final class LiveStats implements MigrationConsumer {
             completing = true;
             completionStart = reader.eventOffset();
         } else if (reader.recordType() == RecordType.PART) {
-            if (passStart < 0) {
-                partsBeforeFirstPage++;
-            } else {
-                passParts++;
-            }
+            partPending = true; // counted in the pass its first page is in
         }
     }
 
@@ -109,6 +108,10 @@ final class LiveStats implements MigrationConsumer {
             newPass(reader.eventOffset());
         }
         lastOffset = offset;
+        if (partPending) {
+            partPending = false;
+            passParts++;
+        }
         passPages++;
         if (zero) {
             passZeroPages++;
@@ -118,9 +121,6 @@ final class LiveStats implements MigrationConsumer {
     private void newPass(long offset) {
         if (passStart >= 0 && passPages > 0) {
             closePass(offset);
-        }
-        if (passStart < 0) {
-            passParts = partsBeforeFirstPage; // the parts before the first page belong to the first pass
         }
         passStart = offset;
         lastOffset = -1;

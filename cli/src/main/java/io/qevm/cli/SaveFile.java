@@ -57,10 +57,6 @@ final class SaveFile {
         return written;
     }
 
-    Path partial() {
-        return partial;
-    }
-
     /** The capture succeeded: {@code FILE.partial} becomes {@code FILE} (replacing one that exists). */
     void commit() throws OutputFileException {
         try {

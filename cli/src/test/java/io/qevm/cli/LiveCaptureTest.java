@@ -124,9 +124,24 @@ final class LiveCaptureTest {
         assertFalse(Files.exists(socket), "the socket's path is removed at exit");
     }
 
+    @Test
+    void bytesAfterTheDescriptionAreSavedIgnoredAndCounted() throws Exception {
+        byte[] stream = LiveStreams.precopy();
+        byte[] more = java.util.Arrays.copyOf(stream, stream.length + 100);
+        LiveRun run = LiveRun.start(work, incoming("unix:q.sock", "-d", "state", "--debug", "--save", "raw.mig"));
+        try (FakeSource source = FakeSource.connect("unix:" + work.resolve("q.sock"), TIMEOUT)) {
+            source.send(more);
+        }
+        CliRun live = run.result(TIMEOUT);
+        assertEquals(0, live.exit(), live.err());
+        assertArrayEquals(fromFile(stream, "-d", "state").out(), live.out());
+        assertTrue(live.err().contains("qevm: unix:q.sock: 100 bytes after the JSON description ignored\n"), live.err());
+        assertArrayEquals(more, Files.readAllBytes(work.resolve("raw.mig")), "saved as received");
+    }
+
     /** A real QEMU stream of a live migration (XBZRLE, 75 RAM records), sent in small writes. */
     @ParameterizedTest
-    @ValueSource(strings = {"i-live-xbzrle", "c-pc-loader-data"})
+    @ValueSource(strings = {"i-live-xbzrle", "c-pc-loader-data", "n-live-xbzrle"})
     void realSamplesGiveTheirExpectedOutput(String sample) throws Exception {
         byte[] stream = Samples.read(Samples.dump(sample));
         int port = freePort();
@@ -141,5 +156,25 @@ final class LiveCaptureTest {
         assertEquals(0, live.exit());
         assertArrayEquals(Files.readAllBytes(Samples.folder(sample).resolve("expected").resolve("state.json")),
                 live.out());
+    }
+
+    /** XBZRLE pages of a live stream decode against the pages extracted (and spooled, with -m) before them. */
+    @ParameterizedTest
+    @ValueSource(strings = {"-x", "-d state -m"})
+    void aRealLiveMigrationExtractsAsItsFile(String mode) throws Exception {
+        byte[] stream = Samples.read(Samples.dump("i-live-xbzrle"));
+        String[] args = mode.split(" ");
+        LiveRun run = LiveRun.start(work, incoming("unix:q.sock", args));
+        try (FakeSource source = FakeSource.connect("unix:" + work.resolve("q.sock"), TIMEOUT)) {
+            source.send(stream);
+        }
+        CliRun live = run.result(TIMEOUT);
+        assertEquals(0, live.exit(), live.err());
+        CliRun file = fromFile(stream, args);
+        assertArrayEquals(file.out(), live.out());
+        if (mode.equals("-x")) {
+            assertEquals(tree(work.resolve("file")).stream().filter(f -> !f.startsWith("stream.mig")).toList(),
+                    tree(work).stream().filter(f -> !f.startsWith("file")).toList());
+        }
     }
 }

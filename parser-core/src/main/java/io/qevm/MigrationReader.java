@@ -181,9 +181,10 @@ public final class MigrationReader implements AutoCloseable {
      * the JSON description is followed by more, the page size of a stream that does not give
      * it), it takes the bytes that have arrived; a source that sends nothing after its
      * description until the destination answers (QEMU with the {@code return-path} capability)
-     * is then not waited on, and {@link #trailingBytes()} is -1. Such a channel should wait a
-     * little (e.g. on a {@link java.nio.channels.Selector}) before it returns no byte: the reader
-     * calls it again at once.
+     * is then not waited on, and {@link #trailingBytes()} is -1. Where the reader needs bytes it
+     * waits for them: on a non-blocking {@link java.nio.channels.SelectableChannel} (a
+     * {@link java.nio.channels.SocketChannel}) with a selector; any other channel that may return
+     * no byte is called again at once, and should itself wait a little before it returns none.
      *
      * @param channel the channel, at the start of the migration stream (or of a libvirt save
      *                image, or of compressed data holding either)

@@ -8,6 +8,7 @@ import static io.qevm.StreamBuilder.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qevm.StreamBuilder.Json;
 import io.qevm.exc.MigrationReadException;
@@ -129,6 +130,40 @@ final class ReaderLiveSourceTest {
                 }
             });
         }
+    }
+
+    /** A source that pauses: the reader waits on the channel's selector, and does not spin. */
+    @Test
+    void aPauseIsWaitedOutWithoutSpinning() throws Exception {
+        byte[] bytes = smallGuest();
+        Pipe pipe = Pipe.open();
+        pipe.source().configureBlocking(false);
+        Thread writer = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                pipe.sink().write(ByteBuffer.wrap(bytes, 0, bytes.length / 2));
+                Thread.sleep(1000);
+                ByteBuffer rest = ByteBuffer.wrap(bytes, bytes.length / 2, bytes.length - bytes.length / 2);
+                while (rest.hasRemaining()) {
+                    pipe.sink().write(rest);
+                }
+                pipe.sink().close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long[] cpu = new long[1];
+        assertTimeoutPreemptively(TIMEOUT, () -> {
+            long before = threads.getCurrentThreadCpuTime();
+            try (MigrationReader reader = MigrationReader.open(pipe.source(), ReadOptions.DEFAULT)) {
+                assertEquals(ReaderTests.trace(bytes), events(reader));
+            }
+            cpu[0] = threads.getCurrentThreadCpuTime() - before;
+        });
+        writer.join(TimeUnit.SECONDS.toMillis(10));
+        assertTrue(cpu[0] < 500_000_000L, "the reader used " + cpu[0] / 1_000_000 + " ms of CPU over a 1 s pause");
     }
 
     @Test

@@ -54,7 +54,8 @@ final class Connection implements ReadableByteChannel {
     private final Selector selector;
     private Selector writeSelector;
     private long received;
-    private long lastData;
+    /** Since when reads have found no byte (-1: the last one found some). */
+    private long waitingSince = -1;
     private int firstWord;
     private int strayConnections;
     private IncomingFailure lostAnswer;
@@ -85,7 +86,6 @@ final class Connection implements ReadableByteChannel {
             selector.close();
             throw e;
         }
-        lastData = System.nanoTime();
     }
 
     @Override
@@ -99,9 +99,12 @@ final class Connection implements ReadableByteChannel {
         if (read != 0) {
             return read;
         }
+        if (waitingSince < 0) {
+            waitingSince = now; // the reader's own work (writing -x files) is not the source's silence
+        }
         long quietUntil = now + QUIET_NANOS;
         while (true) {
-            long waitUntil = timeoutNanos > 0 ? Math.min(quietUntil, lastData + timeoutNanos) : quietUntil;
+            long waitUntil = timeoutNanos > 0 ? Math.min(quietUntil, waitingSince + timeoutNanos) : quietUntil;
             long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitUntil - now));
             selector.select(millis);
             selector.selectedKeys().clear();
@@ -111,7 +114,7 @@ final class Connection implements ReadableByteChannel {
             if (read != 0) {
                 return read;
             }
-            if (timeoutNanos > 0 && now - lastData >= timeoutNanos) {
+            if (timeoutNanos > 0 && now - waitingSince >= timeoutNanos) {
                 throw IncomingFailure.stalled(TimeUnit.NANOSECONDS.toSeconds(timeoutNanos), received);
             }
             if (now - quietUntil >= 0) {
@@ -144,7 +147,7 @@ final class Connection implements ReadableByteChannel {
                 save.write(bytes);
             }
             received += read;
-            lastData = System.nanoTime();
+            waitingSince = -1;
         } else if (read < 0) {
             ended = true;
         }

@@ -86,7 +86,34 @@ final class Listener implements AutoCloseable {
             return "tcp::" + local.getPort();
         }
         String host = local.getAddress().getHostAddress();
-        return "tcp:" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + local.getPort();
+        return "tcp:" + (host.indexOf(':') >= 0 ? "[" + shortIpv6(host) + "]" : host) + ":" + local.getPort();
+    }
+
+    /**
+     * An IPv6 address as people write it (RFC 5952): {@code ::1}, not Java's
+     * {@code 0:0:0:0:0:0:0:1}; the longest run of two or more zero groups becomes {@code ::}.
+     */
+    static String shortIpv6(String address) {
+        int scope = address.indexOf('%');
+        String[] groups = (scope < 0 ? address : address.substring(0, scope)).split(":", -1);
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < groups.length; ) {
+            int j = i;
+            while (j < groups.length && groups[j].equals("0")) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        if (bestStart < 0) {
+            return String.join(":", groups);
+        }
+        return String.join(":", java.util.Arrays.copyOfRange(groups, 0, bestStart)) + "::"
+                + String.join(":", java.util.Arrays.copyOfRange(groups, bestStart + bestLength, groups.length));
     }
 
     /** Waits for the source's connection (as long as it takes: QEMU's destination waits too). */

@@ -54,6 +54,19 @@ final class IncomingOptionsTest {
                 .isAnyLocalAddress());
     }
 
+    @ParameterizedTest
+    @CsvSource({
+        "0:0:0:0:0:0:0:1, ::1",
+        "0:0:0:0:0:0:0:0, ::",
+        "fe80:0:0:0:1:0:0:2%lo, fe80::1:0:0:2",
+        "2001:db8:0:1:1:1:1:1, 2001:db8:0:1:1:1:1:1",
+        "2001:db8:0:0:1:0:0:1, 2001:db8::1:0:0:1",
+        "1:0:0:2:0:0:0:3, 1:0:0:2::3",
+    })
+    void ipv6AddressesAreShownShort(String full, String shown) {
+        assertEquals(shown, Listener.shortIpv6(full));
+    }
+
     @Test
     void unixPathsAreRelativeToTheWorkingDirectory() throws Exception {
         IncomingUri uri = IncomingUri.parse("unix:run/qevm.sock");

@@ -100,6 +100,36 @@ final class LiveCaptureTest {
         assertEquals(tree(out), tree(work.resolve("again")), "-f on the saved capture extracts the same files");
     }
 
+    @Test
+    void ipv6InBracketsAndEveryAddress() throws Exception {
+        byte[] stream = LiveStreams.precopy();
+        CliRun file = fromFile(stream, "-d", "state");
+        LiveRun every = LiveRun.start(work, incoming("tcp::0", "-d", "state"));
+        String address = every.awaitAddress(TIMEOUT);
+        assertTrue(address.matches("tcp::\\d+"), address);
+        try (FakeSource source = FakeSource.connect(address, TIMEOUT)) {
+            source.send(stream);
+        }
+        assertArrayEquals(file.out(), every.result(TIMEOUT).out());
+
+        LiveRun loopback6 = LiveRun.start(work, incoming("tcp:[::1]:0", "-d", "state"));
+        String address6;
+        try {
+            address6 = loopback6.awaitAddress(Duration.ofSeconds(10));
+        } catch (AssertionError e) {
+            CliRun failed = loopback6.result(TIMEOUT);
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, "no IPv6 loopback here: " + failed.err());
+            return;
+        }
+        assertTrue(address6.matches("tcp:\\[::1\\]:\\d+"), address6);
+        try (FakeSource source = FakeSource.connect(address6, TIMEOUT)) {
+            source.send(stream);
+        }
+        CliRun live = loopback6.result(TIMEOUT);
+        assertEquals(0, live.exit(), live.err());
+        assertArrayEquals(file.out(), live.out());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"-d state", "-d state -m", "-d desc", "-x"})
     void unixSocketGivesWhatTheFileGives(String mode) throws Exception {

@@ -5,6 +5,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 
 /**
  * A non-seekable source (standard input, a pipe, a FIFO, a socket, a decompressor) read
@@ -33,6 +36,8 @@ final class StreamSource implements ByteSource {
     /** The stream's length, once its end has been read; -1 before. */
     private long total = -1;
     private boolean closed;
+    /** Waits for a non-blocking selectable channel's bytes; made when first needed. */
+    private Selector selector;
 
     StreamSource(ReadableByteChannel channel, String name) {
         this(channel, name, "input");
@@ -140,11 +145,28 @@ final class StreamSource implements ByteSource {
         }
         int read = readOnce();
         while (read == 0) {
-            // a non-blocking channel with nothing yet; blocking ones return at least one byte
-            Thread.onSpinWait();
+            awaitBytes(); // a non-blocking channel with nothing yet; blocking ones return at least one byte
             read = readOnce();
         }
         return read > 0;
+    }
+
+    /**
+     * Waits for bytes on a non-blocking channel that gave none: on a selectable one (a socket, a
+     * pipe) until it has some, else (a channel that waits a while itself before it gives none)
+     * not at all.
+     */
+    private void awaitBytes() throws IOException {
+        if (channel instanceof SelectableChannel selectable && !selectable.isBlocking()) {
+            if (selector == null) {
+                selector = Selector.open();
+                selectable.register(selector, SelectionKey.OP_READ);
+            }
+            selector.select();
+            selector.selectedKeys().clear();
+        } else {
+            Thread.onSpinWait();
+        }
     }
 
     /** One read into the free part of the buffer: the bytes read, 0 if the channel had none now, -1 at the end. */
@@ -206,6 +228,9 @@ final class StreamSource implements ByteSource {
         arena.close();
         try {
             channel.close();
+            if (selector != null) {
+                selector.close();
+            }
         } catch (IOException e) {
             // nothing more will be read from it
         }

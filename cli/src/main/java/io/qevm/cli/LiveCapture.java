@@ -53,8 +53,12 @@ final class LiveCapture {
         Runtime.getRuntime().addShutdownHook(hook);
         boolean done = false;
         boolean refused = false;
+        boolean received = false; // the whole stream read and drained: only saving it may fail now
         try {
             IncomingUri uri = options.incoming();
+            if (options.save() != null && options.noClobber()) {
+                SaveFile.refuseExisting(workDir.resolve(options.save())); // before the source is let in
+            }
             // what the signal's hook undoes is published (under the lock) before it is made
             try {
                 synchronized (lock) {
@@ -73,7 +77,7 @@ final class LiveCapture {
             synchronized (lock) {
                 checkNotAborted();
                 if (options.save() != null) {
-                    save = SaveFile.create(workDir.resolve(options.save()));
+                    save = SaveFile.create(workDir.resolve(options.save()), options.noClobber());
                 }
             }
             Connection accepted = listener.accept(TimeUnit.SECONDS.toNanos(options.timeoutSeconds()), save);
@@ -110,6 +114,7 @@ final class LiveCapture {
                 // everything is written: now the source may complete (with a return path it waits for this)
                 returnPath.finish();
                 boolean closed = connection.finish();
+                received = true;
                 if (save != null) {
                     save.commit();
                 }
@@ -138,7 +143,8 @@ final class LiveCapture {
             if (saved != null && !refused) {
                 saved.keep();
                 err.println("qevm: " + options.save() + ".partial: kept the " + saved.written()
-                        + " bytes received (the stream up to where it failed)");
+                        + (received ? " bytes received (the whole stream)"
+                                : " bytes received (the stream up to where it failed)"));
             }
             return code;
         } finally {

@@ -61,8 +61,8 @@ record Options(String file, String dump, boolean memory, boolean extract, String
               --page-size N         the target page size, when the dump does not say it
                                     (no description, no target-page-bits) and qevm cannot
                                     tell it from the RAM records
-              --no-clobber          with -x: fail, leaving nothing, rather than replace a
-                                    file that exists
+              --no-clobber          with -x or --save: fail, leaving nothing, rather than
+                                    replace a file that exists
               --snapshot ID|NAME    of a qcow2 image: the internal snapshot (savevm) whose
                                     VM state to read, by ID, else by name (default: the
                                     most recent one that holds VM state)
@@ -274,8 +274,8 @@ record Options(String file, String dump, boolean memory, boolean extract, String
         if (p.ramOnly && !p.extract) {
             throw new UsageException("argument --ram-only: only with -x");
         }
-        if (p.noClobber && !p.extract) {
-            throw new UsageException("argument --no-clobber: only with -x");
+        if (p.noClobber && !p.extract && p.save == null) {
+            throw new UsageException("argument --no-clobber: only with -x or --save");
         }
         if (p.snapshot != null && p.snapshot.isEmpty()) {
             throw new UsageException("argument --snapshot: empty snapshot ID or name");

@@ -4,7 +4,9 @@ import io.qevm.consume.OutputFileException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -21,23 +23,39 @@ final class SaveFile {
     private final Path file;
     private final Path partial;
     private final FileChannel channel;
+    private final boolean noClobber;
     private long written;
     private volatile boolean closed;
 
-    private SaveFile(Path file, Path partial, FileChannel channel) {
+    private SaveFile(Path file, Path partial, FileChannel channel, boolean noClobber) {
         this.file = file;
         this.partial = partial;
         this.channel = channel;
+        this.noClobber = noClobber;
     }
 
-    /** Starts {@code file}: creates (or empties) {@code file.partial}. */
-    static SaveFile create(Path file) throws OutputFileException {
+    /**
+     * Starts {@code file}: creates (or empties) {@code file.partial}. With {@code noClobber}
+     * ({@code --no-clobber}) a {@code file} that exists is refused now, before the source connects,
+     * and again when the capture ends (one made meanwhile is not replaced either).
+     */
+    static SaveFile create(Path file, boolean noClobber) throws OutputFileException {
         Path partial = file.resolveSibling(file.getFileName() + ".partial");
+        if (noClobber) {
+            refuseExisting(file);
+        }
         try {
             return new SaveFile(file, partial, FileChannel.open(partial, StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE));
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), noClobber);
         } catch (IOException e) {
             throw new OutputFileException(partial, e);
+        }
+    }
+
+    /** {@code --no-clobber}: a {@code file} that exists (anything there, even a dangling link) is refused. */
+    static void refuseExisting(Path file) throws OutputFileException {
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new OutputFileException(file, "file exists");
         }
     }
 
@@ -57,12 +75,23 @@ final class SaveFile {
         return written;
     }
 
-    /** The capture succeeded: {@code FILE.partial} becomes {@code FILE} (replacing one that exists). */
+    /**
+     * The capture succeeded: {@code FILE.partial} becomes {@code FILE}, replacing one that exists,
+     * or with {@code --no-clobber} refusing to (then {@code FILE.partial} stays, the capture whole).
+     */
     void commit() throws OutputFileException {
         try {
             channel.close();
             closed = true;
-            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            if (!noClobber) {
+                Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                return;
+            }
+            // rename(2) replaces silently; link(2) fails if the name exists, at the moment it is made
+            Files.createLink(file, partial);
+            Files.delete(partial);
+        } catch (FileAlreadyExistsException e) {
+            throw new OutputFileException(file, "file exists");
         } catch (IOException e) {
             throw new OutputFileException(file, e);
         }

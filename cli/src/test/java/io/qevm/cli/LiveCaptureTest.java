@@ -100,6 +100,40 @@ final class LiveCaptureTest {
         assertEquals(tree(out), tree(work.resolve("again")), "-f on the saved capture extracts the same files");
     }
 
+    /**
+     * {@code --save FILE --no-clobber}: a FILE already there is refused before the source
+     * connects; one made while the capture runs is not replaced (link(2) at the end), and the
+     * whole capture stays in FILE.partial, said so.
+     */
+    @Test
+    void saveWithNoClobberNeverReplacesAFile() throws Exception {
+        byte[] stream = LiveStreams.precopy();
+        Path saved = work.resolve("raw.mig");
+        Files.writeString(saved, "older capture");
+        CliRun refused = LiveRun.start(work, incoming("tcp:127.0.0.1:0", "-d", "state", "--save", "raw.mig",
+                "--no-clobber")).result(TIMEOUT);
+        assertEquals(1, refused.exit());
+        assertEquals("qevm: " + saved + ": cannot write: file exists\n", refused.err(), "refused before listening");
+        assertEquals("older capture", Files.readString(saved));
+        assertFalse(Files.exists(work.resolve("raw.mig.partial")));
+
+        Files.delete(saved);
+        LiveRun run = LiveRun.start(work, incoming("tcp:127.0.0.1:0", "-d", "state", "--save", "raw.mig",
+                "--no-clobber"));
+        String address = run.awaitAddress(TIMEOUT);
+        Files.writeString(saved, "made meanwhile");
+        try (FakeSource source = FakeSource.connect(address, TIMEOUT)) {
+            source.send(stream);
+        }
+        CliRun live = run.result(TIMEOUT);
+        assertEquals(1, live.exit(), live.err());
+        assertTrue(live.err().endsWith("raw.mig: cannot write: file exists\n"
+                + "qevm: raw.mig.partial: kept the " + stream.length + " bytes received (the whole stream)\n"),
+                live.err());
+        assertEquals("made meanwhile", Files.readString(saved));
+        assertArrayEquals(stream, Files.readAllBytes(work.resolve("raw.mig.partial")));
+    }
+
     @Test
     void ipv6InBracketsAndEveryAddress() throws Exception {
         byte[] stream = LiveStreams.precopy();

@@ -15,6 +15,12 @@
 #                 cat         migrate "exec:cat > /dev/null" (the baseline: QEMU's own cost)
 #                 cat-file    migrate "exec:cat > FILE" (writes the stream: the baseline of -x,
 #                             which writes as many bytes; FILE beside DIR)
+#                 sink        migrate -d tcp:127.0.0.1:PORT into a reader that discards (Python,
+#                             1 MiB recv_into): QEMU's cost over the transport --incoming uses,
+#                             without exec:'s 64 KiB pipe, which slows cat (not qevm -f -, which
+#                             asks for a 1 MiB pipe buffer)
+#                 save        qevm --incoming tcp:127.0.0.1:PORT -d state --save FILE (the
+#                             capture kept: the baseline is cat-file)
 #                 x           qevm --incoming tcp:127.0.0.1:PORT -x -o DIR
 #                 state       qevm --incoming tcp:127.0.0.1:PORT -d state
 #                 exec-x      migrate "exec:qevm -f - -x -o DIR" (the pipe source)
@@ -75,18 +81,18 @@ if "$qevm" --help 2>/dev/null | grep -q -- '--incoming'; then
 fi
 if [ -z "$targets" ]; then
     if [ "$incoming" = 1 ]; then
-        targets=cat,cat-file,state,x,exec-state,exec-x
+        targets=cat,cat-file,sink,state,save,x,exec-state,exec-x
     else
-        targets=cat,cat-file,exec-state,exec-x
+        targets=cat,cat-file,sink,exec-state,exec-x
         echo "run-live: this qevm has no --incoming: measuring exec:qevm -f - against exec:cat" >&2
     fi
 fi
 IFS=, read -r -a target_list <<<"$targets"
 for t in "${target_list[@]}"; do
     case $t in
-        cat | cat-file | exec-x | exec-state) ;;
-        x | state) [ "$incoming" = 1 ] || die "target $t needs qevm --incoming, which this build lacks" ;;
-        *) die "unknown target $t (cat, cat-file, x, state, exec-x, exec-state)" ;;
+        cat | cat-file | sink | exec-x | exec-state) ;;
+        x | state | save) [ "$incoming" = 1 ] || die "target $t needs qevm --incoming, which this build lacks" ;;
+        *) die "unknown target $t (cat, cat-file, sink, x, state, save, exec-x, exec-state)" ;;
     esac
 done
 
@@ -117,6 +123,19 @@ shift 2
 s=$?
 echo "$s $(date +%s%N)" > "$p.end.tmp" && mv "$p.end.tmp" "$p.end"
 EOF
+
+# sink.py PORT: accepts one connection on 127.0.0.1:PORT and discards what it reads.
+cat > "$work/sink.py" <<'EOF2'
+import socket, sys
+with socket.socket() as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+    s.listen(1)
+    c, _ = s.accept()
+    buf = memoryview(bytearray(1 << 20))
+    while c.recv_into(buf):
+        pass
+EOF2
 
 # The processes of a run: QEMU and a background destination, each started by setsid as the
 # leader of a process group of its own (QEMU's exec: command in QEMU's), stopped by group on
@@ -164,6 +183,10 @@ one() {
             label='migrate "exec:./qevm -f - -d state"' ;;
         x) uri="tcp:127.0.0.1:$port"
             label='./qevm --incoming tcp:127.0.0.1:PORT -x -o DIR' ;;
+        save) uri="tcp:127.0.0.1:$port"
+            label='./qevm --incoming tcp:127.0.0.1:PORT -d state --save FILE' ;;
+        sink) uri="tcp:127.0.0.1:$port"
+            label='migrate -d tcp:127.0.0.1:PORT into a sink' ;;
         state) uri="tcp:127.0.0.1:$port"
             label='./qevm --incoming tcp:127.0.0.1:PORT -d state' ;;
     esac
@@ -174,6 +197,9 @@ one() {
     case $target in
         x) setsid sh "$work/dest.sh" "$p" /dev/null "$qevm" --incoming "$uri" -x -o "$work/x" & dest_pid=$! ;;
         state) setsid sh "$work/dest.sh" "$p" /dev/null "$qevm" --incoming "$uri" -d state & dest_pid=$! ;;
+        save) setsid sh "$work/dest.sh" "$p" /dev/null "$qevm" --incoming "$uri" -d state --save "$work/x/stream.mig" &
+            dest_pid=$! ;;
+        sink) setsid sh "$work/dest.sh" "$p" /dev/null python3 "$work/sink.py" "$port" & dest_pid=$! ;;
     esac
     if [ -n "$dest_pid" ]; then
         local waited=0
@@ -244,11 +270,12 @@ for line in open(stats):
 med = {k: statistics.median(v["completed"]) for k, v in rows.items()}
 base = 'migrate "exec:cat > /dev/null"'
 base_file = 'migrate "exec:cat > FILE"'
+base_sink = 'migrate -d tcp:127.0.0.1:PORT into a sink'
 print(f"{version}, TCG; {runs} runs of each destination, in turns. Source (l-large-4G):\n")
 print(f"    {qemu}\n    (qemu) {setup}\n    (qemu) migrate -d URI\n")
 if incoming != "1":
     print("This qevm has no --incoming: the pipe source (exec:) only.\n")
-head = ["destination", "to completed s (median)", "min", "max", "x cat", "x cat > FILE", "to exit s (median)",
+head = ["destination", "to completed s (median)", "min", "max", "x cat", "x cat > FILE", "x sink", "to exit s (median)",
         "QEMU total time s", "peak RSS MiB (median)", "max", "failed runs"]
 print("| " + " | ".join(head) + " |")
 print("|---|" + "---:|" * (len(head) - 1))
@@ -257,12 +284,13 @@ for label, r in rows.items():
     cells = [f"`{label}`", f"{med[label]:.2f}", f"{min(c):.2f}", f"{max(c):.2f}",
              f"{med[label] / med[base]:.3f}" if base in med and med[base] > 0 else "-",
              f"{med[label] / med[base_file]:.3f}" if base_file in med and med[base_file] > 0 else "-",
+             f"{med[label] / med[base_sink]:.3f}" if base_sink in med and med[base_sink] > 0 else "-",
              f"{statistics.median(r['exit']):.2f}", f"{statistics.median(r['total']):.2f}",
              f"{statistics.median(r['rss']) / 1024:.0f}", f"{max(r['rss']) / 1024:.0f}",
              f"{r['fail']}/{len(c)}"]
     print("| " + " | ".join(cells) + " |")
 print("\n`to completed`: from just before `migrate -d URI` to the `info migrate` poll (every 50 ms) that saw "
-      "`completed`; `x cat` is its median over that of `exec:cat > /dev/null`, `x cat > FILE` over that of `exec:cat > FILE` (for -x, which writes too; -x writes RAM blocks without their zero pages, cat the whole stream). `to exit`: to the destination's "
+      "`completed`; `x cat` is its median over that of `exec:cat > /dev/null`, `x cat > FILE` over that of `exec:cat > FILE` (for -x and --save, which write too; -x writes RAM blocks without their zero pages, cat the whole stream), `x sink` over that of the TCP sink. `to exit`: to the destination's "
       "exit (qevm -x: its files written and closed). Peak RSS: the destination's (GNU time). DIR and PORT: a "
       "scratch directory beside the inputs, a free port of 127.0.0.1.")
 EOF

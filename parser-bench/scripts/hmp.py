@@ -2,14 +2,15 @@
 """A QEMU human-monitor client for run-live.sh (after shared/tools/dumps/hmp.py).
 
   hmp.py SOCKET CMD...          runs each monitor command, prints its output
-  hmp.py SOCKET --migrate URI [--timeout S] [--info FILE]
+  hmp.py SOCKET --migrate URI [--timeout S] [--info FILE] [--after S CMD]...
                                 `migrate -d URI`, then `info migrate` every 50 ms until the
                                 status is completed, failed or cancelled (or S seconds passed:
                                 migrate_cancel, status "timeout"); prints one line
                                 "START_NS END_NS STATUS TOTAL_MS": the clock (CLOCK_REALTIME,
                                 as `date +%s%N`) just before `migrate` and when the end was
                                 seen, and QEMU's own "total time"; the last `info migrate` goes
-                                to FILE
+                                to FILE; --after S CMD runs CMD once S seconds after
+                                `migrate` (a live migration made to converge)
   hmp.py --free-port            prints a TCP port of 127.0.0.1 that was free a moment ago
 
 The monitor is a unix socket (QEMU's -monitor unix:SOCKET,server=on,wait=off); a command's
@@ -68,8 +69,9 @@ def command(s, cmd):
     return body[: -len("(qemu) ")] if body.endswith("(qemu) ") else body
 
 
-def migrate(s, uri, timeout, info_file):
+def migrate(s, uri, timeout, info_file, after=()):
     start = time.time_ns()
+    pending = sorted(after)
     out = command(s, 'migrate -d "%s"' % uri)
     if out.strip():
         sys.stderr.write("migrate: " + out)
@@ -80,6 +82,8 @@ def migrate(s, uri, timeout, info_file):
         status = m.group(1) if m else "none"
         if status in ("completed", "failed", "cancelled"):
             break
+        while pending and time.time_ns() - start >= pending[0][0] * 1e9:
+            command(s, pending.pop(0)[1])
         if time.time_ns() - start > timeout * 1e9:
             command(s, "migrate_cancel")
             status = "timeout"
@@ -104,17 +108,20 @@ def main():
         sys.exit(__doc__)
     s = connect(args[0])
     if args[1] == "--migrate":
-        uri, timeout, info = args[2], 3600.0, None
+        uri, timeout, info, after = args[2], 3600.0, None, []
         rest = args[3:]
         while rest:
             if rest[0] == "--timeout":
                 timeout = float(rest[1])
             elif rest[0] == "--info":
                 info = rest[1]
+            elif rest[0] == "--after":
+                after.append((float(rest[1]), rest[2]))
+                rest = rest[1:]
             else:
                 sys.exit("hmp.py: unknown option %s" % rest[0])
             rest = rest[2:]
-        migrate(s, uri, timeout, info)
+        migrate(s, uri, timeout, info, after)
     else:
         for cmd in args[1:]:
             sys.stdout.write(command(s, cmd))

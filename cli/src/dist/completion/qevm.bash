@@ -1,5 +1,5 @@
-# bash completion for qevm: options, the values of -d and --page-size, a file for -f, a
-# directory for -o, the snapshots of the qcow2 image given with -f for --snapshot. Long options are completed in full, and an abbreviated one (--fi, which the
+# bash completion for qevm: options, the values of -d and --page-size, a file for -f and
+# --save, the transports of --incoming, a directory for -o, the snapshots of the qcow2 image given with -f for --snapshot. Long options are completed in full, and an abbreviated one (--fi, which the
 # CLI accepts as argparse does) still gets its value completed.
 # Use: source it from ~/.bashrc, or copy it to ~/.local/share/bash-completion/completions/qevm.
 # Needs bash alone (not the bash-completion package). Keep the lists below in step with
@@ -7,8 +7,9 @@
 
 _qevm() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev= option
-    local long='--help --file --memory --dump --extract --output-dir --ram-only --page-size
-        --no-clobber --snapshot --list-snapshots --progress --no-progress --debug --version'
+    local long='--help --file --incoming --memory --dump --extract --output-dir --ram-only
+        --page-size --no-clobber --snapshot --list-snapshots --save --timeout --progress
+        --no-progress --debug --version'
     local short='-h -f -m -d -x -o'
     if [ "$COMP_CWORD" -gt 0 ]; then
         prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -33,7 +34,7 @@ _qevm() {
             ;;
     esac
     case $prev in
-        -f | --file)
+        -f | --file | --save)
             compopt -o filenames 2>/dev/null
             local IFS=$'\n' # names may hold spaces
             COMPREPLY=($(compgen -f -- "$cur"))
@@ -47,6 +48,16 @@ _qevm() {
             ;;
         -d | --dump)
             COMPREPLY=($(compgen -W 'state desc' -- "$cur"))
+            return
+            ;;
+        --incoming)
+            # QEMU's -incoming syntax: the transports qevm listens on
+            COMPREPLY=($(compgen -W 'tcp: unix:' -- "$cur"))
+            compopt -o nospace 2>/dev/null
+            return
+            ;;
+        --timeout)
+            COMPREPLY=($(compgen -W '60 0' -- "$cur"))
             return
             ;;
         --page-size)

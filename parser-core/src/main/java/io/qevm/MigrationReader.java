@@ -19,6 +19,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -168,6 +169,32 @@ public final class MigrationReader implements AutoCloseable {
      */
     public static MigrationReader open(InputStream in, ReadOptions options) throws IOException {
         return over(ByteSource.of(in, "<stream>"), options);
+    }
+
+    /**
+     * A reader over a channel read once, forward, through a window of bounded size: a socket a
+     * migration source writes into (a live migration), a pipe. It closes {@code channel} on
+     * {@link #close()}.
+     *
+     * <p>A channel whose reads may return no byte (a non-blocking one) is read as a live source:
+     * the reader never waits on it for bytes it may not need. Where it only looks ahead (how far
+     * the JSON description is followed by more, the page size of a stream that does not give
+     * it), it takes the bytes that have arrived; a source that sends nothing after its
+     * description until the destination answers (QEMU with the {@code return-path} capability)
+     * is then not waited on, and {@link #trailingBytes()} is -1. Where the reader needs bytes it
+     * waits for them: on a non-blocking {@link java.nio.channels.SelectableChannel} (a
+     * {@link java.nio.channels.SocketChannel}) with a selector; any other channel that may return
+     * no byte is called again at once, and should itself wait a little before it returns none.
+     *
+     * @param channel the channel, at the start of the migration stream (or of a libvirt save
+     *                image, or of compressed data holding either)
+     * @param options how to read it
+     * @return a reader before the stream's first event
+     * @throws IOException            if the channel cannot be read
+     * @throws MigrationReadException if it is not a migration stream
+     */
+    public static MigrationReader open(ReadableByteChannel channel, ReadOptions options) throws IOException {
+        return over(ByteSource.of(channel, "<stream>"), options);
     }
 
     /**

@@ -77,6 +77,7 @@ public final class Main {
         }
         try {
             int code = options.listSnapshots() ? listSnapshots(options, workDir, out)
+                    : options.incoming() != null ? LiveCapture.run(options, workDir, out, err)
                     : execute(options, workDir, out, err);
             out.flush();
             if (out.checkError()) {
@@ -84,51 +85,64 @@ public final class Main {
                 return BAD_INPUT;
             }
             return code;
-        } catch (Stdout.Failure e) {
-            return stdoutFailed(e, err);
-        } catch (MissingDescriptionException e) {
-            err.println("qevm: " + options.file() + ": " + e.getMessage() + (options.ramOnly() ? ""
-                    : options.extract() ? "; extract RAM only with --ram-only"
-                    : "; its RAM alone can be extracted with -x --ram-only"));
-            debug(options, err, e);
-            return BAD_INPUT;
-        } catch (MigrationReadException e) {
-            // a truncation at byte 0 is an empty input ("empty file"): no offset to give
-            boolean empty = e instanceof TruncatedInputException && e.position() == 0;
-            err.println("qevm: " + options.file() + ": " + (empty ? e.problem() : e.getMessage()));
-            debug(options, err, e);
-            return BAD_INPUT;
-        } catch (Aborted e) {
-            return BAD_INPUT; // never seen: the JVM exits with the signal's status
-        } catch (OutputFileException e) {
-            err.println("qevm: " + e.describe());
-            debug(options, err, e);
-            return BAD_INPUT;
-        } catch (NoSuchFileException e) {
-            err.println("qevm: " + options.file() + ": no such file");
-            return BAD_INPUT;
-        } catch (AccessDeniedException e) {
-            err.println("qevm: " + options.file() + ": permission denied");
-            return BAD_INPUT;
-        } catch (IOException | UncheckedIOException e) {
-            if (e.getCause() instanceof OutputFileException output) {
-                // an output failed under the reader (an XBZRLE page of a stream reads back what was written)
-                err.println("qevm: " + output.describe());
-                debug(options, err, e);
+        } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            return failure(options, err, e);
+        }
+    }
+
+    /**
+     * The one line {@code e} is worth on {@code err} (nothing when {@code e} is the echo of a
+     * signal, or of stdout gone), and the exit code.
+     */
+    static int failure(Options options, PrintStream err, Throwable e) {
+        String source = options.source();
+        switch (e) {
+            case Stdout.Failure f -> {
+                return stdoutFailed(f, err);
+            }
+            case MissingDescriptionException m -> {
+                err.println("qevm: " + source + ": " + m.getMessage() + (options.ramOnly() ? ""
+                        : options.extract() ? "; extract RAM only with --ram-only"
+                        : "; its RAM alone can be extracted with -x --ram-only"));
+            }
+            case MigrationReadException m -> {
+                // a truncation at byte 0 is an empty input ("empty file"): no offset to give
+                boolean empty = m instanceof TruncatedInputException && m.position() == 0;
+                err.println("qevm: " + source + ": " + (empty ? m.problem() : m.getMessage()));
+            }
+            case Aborted a -> {
+                return BAD_INPUT; // never seen: the JVM exits with the signal's status
+            }
+            case OutputFileException o -> err.println("qevm: " + o.describe());
+            case IncomingFailure i -> err.println("qevm: " + source + ": " + i.getMessage());
+            case NoSuchFileException n -> {
+                err.println("qevm: " + source + ": no such file");
                 return BAD_INPUT;
             }
-            err.println("qevm: " + options.file() + ": cannot read: " + reason(e));
-            debug(options, err, e);
-            return BAD_INPUT;
-        } catch (OutOfMemoryError e) {
-            err.println("qevm: " + options.file() + ": out of memory (give the JVM more with QEVM_JAVA_OPTS=-Xmx8g)");
-            return BAD_INPUT;
-        } catch (RuntimeException | StackOverflowError e) {
-            err.println("qevm: " + options.file() + ": internal error: " + e
+            case AccessDeniedException a -> {
+                err.println("qevm: " + source + ": permission denied");
+                return BAD_INPUT;
+            }
+            case IOException _, UncheckedIOException _ -> {
+                if (e.getCause() instanceof OutputFileException output) {
+                    // an output failed under the reader (an XBZRLE page of a stream reads back
+                    // what was written; the --save file of a live capture)
+                    err.println("qevm: " + output.describe());
+                } else if (e.getCause() instanceof IncomingFailure incoming) {
+                    err.println("qevm: " + source + ": " + incoming.getMessage()); // from the live source, under the reader
+                } else {
+                    err.println("qevm: " + source + ": cannot read: " + reason(e));
+                }
+            }
+            case OutOfMemoryError o -> {
+                err.println("qevm: " + source + ": out of memory (give the JVM more with QEVM_JAVA_OPTS=-Xmx8g)");
+                return BAD_INPUT;
+            }
+            default -> err.println("qevm: " + source + ": internal error: " + e
                     + (options.debug() ? "" : " (run with --debug for details)"));
-            debug(options, err, e);
-            return BAD_INPUT;
         }
+        debug(options, err, e);
+        return BAD_INPUT;
     }
 
     /** A write to stdout failed: quietly 141 when its reader went away, else one line and 1. */
@@ -157,38 +171,58 @@ public final class Main {
         try (MigrationReader reader = open(options, workDir);
              Progress progress = Progress.forStderr(reader, err, options.progress())) {
             noteContainers(options, reader, err);
-            if (options.extract()) {
-                extract(reader, options, workDir, out, err, progress);
-            } else if (options.dump().equals("desc")) {
-                if (!reader.isRandomAccess()) {
-                    // a stream: the description comes last, after all the RAM
-                    while (!reader.isDescriptionKnown()) {
-                        MigrationEvent event = reader.next();
-                        progress.accept(event, reader);
-                        if (event == MigrationEvent.EOF) {
-                            break;
-                        }
-                    }
-                    progress.finish(Progress.bytesRead(reader));
-                }
-                DescriptionWriter.write(reader, out, true);
-            } else {
-                try (StateWriter state = new StateWriter(options.memory())) {
-                    if (options.memory() && !reader.isRandomAccess()) {
-                        reader.setPageStore(state.pageStore()); // XBZRLE pages of a stream apply to the spooled pages
-                    }
-                    MigrationConsumer.drive(reader, state, progress);
-                    state.writeTo(out, true);
-                }
-            }
+            process(reader, options, workDir, out, err, progress);
             notePageSize(options, reader, err);
             noteTrailingBytes(options, reader, err);
             return OK;
         }
     }
 
+    /**
+     * What the options ask of {@code reader}'s stream: {@code -x}, {@code -d desc} or
+     * {@code -d state} (with {@code -m}), with {@code progress} shown; {@code first} see every
+     * event before the others (a live capture's return path).
+     */
+    static void process(MigrationReader reader, Options options, Path workDir, PrintStream out, PrintStream err,
+                        Progress progress, MigrationConsumer... first) throws IOException {
+        if (options.extract()) {
+            extract(reader, options, workDir, out, err, progress, first);
+        } else if (options.dump().equals("desc")) {
+            if (!reader.isRandomAccess()) {
+                // a stream: the description comes last, after all the RAM
+                while (!reader.isDescriptionKnown()) {
+                    MigrationEvent event = reader.next();
+                    for (MigrationConsumer consumer : first) {
+                        consumer.accept(event, reader);
+                    }
+                    progress.accept(event, reader);
+                    if (event == MigrationEvent.EOF) {
+                        break;
+                    }
+                }
+                progress.finish(Progress.bytesRead(reader));
+            }
+            DescriptionWriter.write(reader, out, true);
+        } else {
+            try (StateWriter state = new StateWriter(options.memory())) {
+                if (options.memory() && !reader.isRandomAccess()) {
+                    reader.setPageStore(state.pageStore()); // XBZRLE pages of a stream apply to the spooled pages
+                }
+                MigrationConsumer.drive(reader, consumers(first, state, progress));
+                state.writeTo(out, true);
+            }
+        }
+    }
+
+    /** {@code first}, then {@code rest}: the consumers of one pass, in the order they see each event. */
+    private static MigrationConsumer[] consumers(MigrationConsumer[] first, MigrationConsumer... rest) {
+        MigrationConsumer[] all = java.util.Arrays.copyOf(first, first.length + rest.length);
+        System.arraycopy(rest, 0, all, first.length, rest.length);
+        return all;
+    }
+
     /** With --debug, what the stream was found in, outermost first, on one line. */
-    private static void noteContainers(Options options, MigrationReader reader, PrintStream err) {
+    static void noteContainers(Options options, MigrationReader reader, PrintStream err) {
         if (!options.debug() || reader.containers().isEmpty()) {
             return;
         }
@@ -206,7 +240,7 @@ public final class Main {
         String line = String.join(" > ", layers).chars()
                 .mapToObj(c -> c < 0x20 || c == 0x7f ? String.format("\\x%02x", c) : Character.toString(c))
                 .collect(java.util.stream.Collectors.joining());
-        err.println("qevm: " + options.file() + ": read from " + line);
+        err.println("qevm: " + options.source() + ": read from " + line);
     }
 
     /**
@@ -214,11 +248,11 @@ public final class Main {
      * its RAM records read only as pages of another size) was not used: the run says so, as it
      * succeeded with the dump's own size.
      */
-    private static void notePageSize(Options options, MigrationReader reader, PrintStream err) {
+    static void notePageSize(Options options, MigrationReader reader, PrintStream err) {
         long given = options.pageSize();
         long used = reader.ramPageSize();
         if (given > 0 && used > 0 && used != given) {
-            err.println("qevm: " + options.file() + ": --page-size " + given + " not used: the dump's RAM pages are "
+            err.println("qevm: " + options.source() + ": --page-size " + given + " not used: the dump's RAM pages are "
                     + used + " bytes (" + (reader.hasDescription() ? "its JSON VM description says so"
                     : "as its RAM records read") + ")");
         }
@@ -243,6 +277,16 @@ public final class Main {
 
     /** The file, or standard input for {@code -f -}, as the reference reads it. */
     private static MigrationReader open(Options options, Path workDir) throws IOException {
+        ReadOptions read = readOptions(options);
+        if (options.file().equals("-")) {
+            Pipes.enlarge(0);
+            return MigrationReader.open(new FileInputStream(FileDescriptor.in), read);
+        }
+        return MigrationReader.open(workDir.resolve(options.file()), read);
+    }
+
+    /** How the options ask the stream to be read. */
+    static ReadOptions readOptions(Options options) {
         ReadOptions.Builder read = ReadOptions.builder();
         if (options.ramOnly()) {
             read.disable(ReadOptions.Feature.REQUIRE_DESCRIPTION);
@@ -251,11 +295,7 @@ public final class Main {
             read.pageSize(options.pageSize());
         }
         read.snapshot(options.snapshot());
-        if (options.file().equals("-")) {
-            Pipes.enlarge(0);
-            return MigrationReader.open(new FileInputStream(FileDescriptor.in), read.build());
-        }
-        return MigrationReader.open(workDir.resolve(options.file()), read.build());
+        return read.build();
     }
 
     /**
@@ -265,7 +305,7 @@ public final class Main {
      * wait until the reader knows whether there is one.
      */
     private static void extract(MigrationReader reader, Options options, Path workDir, PrintStream out,
-                                PrintStream err, Progress progress) throws IOException {
+                                PrintStream err, Progress progress, MigrationConsumer[] first) throws IOException {
         Path directory = options.outputDir() == null ? workDir : workDir.resolve(options.outputDir());
         Listing listing = new Listing(out);
         PageExtractor extractor = new PageExtractor(directory, listing::add,
@@ -279,7 +319,7 @@ public final class Main {
                 reader.setPageStore(extractor); // XBZRLE pages of a stream apply to what was extracted
             }
             StateWriter state = new StateWriter();
-            MigrationConsumer.drive(reader, listing, extractor, state, progress);
+            MigrationConsumer.drive(reader, consumers(first, listing, extractor, state, progress));
             boolean described = reader.hasDescription();
             if (described) {
                 extractor.writeFile("desc.json", json(to -> DescriptionWriter.write(reader, to, false)));
@@ -293,7 +333,7 @@ public final class Main {
             }
             extractor.commit();
             if (!described) {
-                err.println("qevm: " + options.file() + ": no JSON VM description: extracted RAM only,"
+                err.println("qevm: " + options.source() + ": no JSON VM description: extracted RAM only,"
                         + " device state was not decoded");
             }
         } catch (IOException | RuntimeException | Error e) {
@@ -324,8 +364,8 @@ public final class Main {
         void to(OutputStream out) throws IOException;
     }
 
-    /** {@code -x} was aborted by a signal: nothing to say, the exit status says it. */
-    private static final class Aborted extends RuntimeException {
+    /** {@code -x} (or a live capture) was aborted by a signal: nothing to say, the exit status says it. */
+    static final class Aborted extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
         Aborted() {

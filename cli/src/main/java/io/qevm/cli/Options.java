@@ -13,7 +13,10 @@ import java.util.List;
  */
 record Options(String file, String dump, boolean memory, boolean extract, String outputDir, boolean ramOnly,
                long pageSize, boolean noClobber, String snapshot, boolean listSnapshots, int progress, boolean debug,
-               boolean help, boolean version) {
+               boolean help, boolean version, IncomingUri incoming, String save, long timeoutSeconds) {
+
+    /** {@code --timeout}'s default: a minute without a byte from the source ends a live capture. */
+    static final long DEFAULT_TIMEOUT_SECONDS = 60;
 
     /** No {@code --progress} or {@code --no-progress}: a progress line when stderr is a terminal. */
     static final int PROGRESS_AUTO = 0;
@@ -21,9 +24,10 @@ record Options(String file, String dump, boolean memory, boolean extract, String
     static final int PROGRESS_OFF = 2;
 
     static final String HELP = """
-            usage: qevm [-h] -f FILE [-m] [-d {state,desc}] [-x] [-o DIR] [--ram-only]
-                        [--page-size N] [--no-clobber] [--snapshot ID|NAME]
-                        [--list-snapshots] [--progress | --no-progress] [--debug]
+            usage: qevm [-h] (-f FILE | --incoming URI) [-m] [-d {state,desc}] [-x]
+                        [-o DIR] [--ram-only] [--page-size N] [--no-clobber]
+                        [--snapshot ID|NAME] [--list-snapshots] [--save FILE]
+                        [--timeout SECONDS] [--progress | --no-progress] [--debug]
                         [--version]
 
             Reads a QEMU migration stream (migrate "exec:cat > f", migrate file:f, virsh save,
@@ -31,11 +35,21 @@ record Options(String file, String dump, boolean memory, boolean extract, String
             scripts/analyze-migration.py does. Told by content, never by name: a bare stream
             (bytes after its JSON description, as in a state volume, are ignored), a libvirt
             save image (raw, sparse, or compressed), a qcow2 image, each of the first two
-            possibly compressed whole with gzip, bzip2, xz, zstd or lzop.
+            possibly compressed whole with gzip, bzip2, xz, zstd or lzop. With --incoming it
+            is the destination of a live migration, and reads the VM as it arrives.
 
             options:
               -h, --help            show this help and exit
               -f, --file FILE       migration dump to read from (- for standard input)
+              --incoming URI        act as the destination of a migration, as QEMU's
+                                    -incoming does: listen on tcp:HOST:PORT (HOST empty or 0
+                                    for every address, [IPv6] in brackets, PORT 0 for any)
+                                    or unix:PATH, take one connection (migrate -d URI on the
+                                    source), and print or extract what -f would of the same
+                                    stream; answers the source's return path. Refuses
+                                    postcopy-ram, multifd and x-colo, which need a real
+                                    destination (the source's migration fails, its VM runs
+                                    on)
               -m, --memory          dump RAM contents as well (with -d state)
               -d, --dump {state,desc}
                                     what to dump: the device state (default) or the JSON
@@ -47,19 +61,28 @@ record Options(String file, String dump, boolean memory, boolean extract, String
               --page-size N         the target page size, when the dump does not say it
                                     (no description, no target-page-bits) and qevm cannot
                                     tell it from the RAM records
-              --no-clobber          with -x: fail, leaving nothing, rather than replace a
-                                    file that exists
+              --no-clobber          with -x or --save: fail, leaving nothing, rather than
+                                    replace a file that exists
               --snapshot ID|NAME    of a qcow2 image: the internal snapshot (savevm) whose
                                     VM state to read, by ID, else by name (default: the
                                     most recent one that holds VM state)
               --list-snapshots      list a qcow2 image's internal snapshots as qemu-img
                                     snapshot -l does, and exit
+              --save FILE           with --incoming: also write the bytes received to FILE,
+                                    as they arrive (FILE.partial until the capture ends;
+                                    then FILE, which -f reads to the same output). A
+                                    capture that fails on the stream keeps FILE.partial;
+                                    one refused or interrupted leaves nothing
+              --timeout SECONDS     with --incoming: give up when the source sends nothing
+                                    (or reads no answer) for SECONDS (default 60; 0: wait
+                                    for ever). The first connection is waited for always
               --progress            show progress on stderr even when it is not a terminal:
                                     a line a second after the first second, and a summary
               --no-progress         no progress line, even on a terminal (by default a run
                                     longer than a second shows one on a terminal)
               --debug               print a stack trace with errors, and what the stream
-                                    was found in
+                                    was found in; with --incoming, the pages sent in each
+                                    pass of a live migration
               --version             print the version and exit
 
             Long options may be shortened to any unambiguous prefix (--fi for --file).
@@ -91,6 +114,7 @@ record Options(String file, String dump, boolean memory, boolean extract, String
     static final List<Spec> OPTIONS = List.of(
             new Spec("--help", 'h', false, true),
             new Spec("--file", 'f', true, true),
+            new Spec("--incoming", NONE, true, false),
             new Spec("--memory", 'm', false, true),
             new Spec("--dump", 'd', true, true),
             new Spec("--extract", 'x', false, true),
@@ -100,6 +124,8 @@ record Options(String file, String dump, boolean memory, boolean extract, String
             new Spec("--no-clobber", NONE, false, false),
             new Spec("--snapshot", NONE, true, false),
             new Spec("--list-snapshots", NONE, false, false),
+            new Spec("--save", NONE, true, false),
+            new Spec("--timeout", NONE, true, false),
             new Spec("--progress", NONE, false, false),
             new Spec("--no-progress", NONE, false, false),
             new Spec("--debug", NONE, false, false),
@@ -117,6 +143,9 @@ record Options(String file, String dump, boolean memory, boolean extract, String
     /** The values as the arguments set them, one by one. */
     private static final class Parsed {
         String file;
+        String incoming;
+        String save;
+        String timeout;
         String dump = "state";
         boolean dumpGiven;
         String snapshot;
@@ -137,6 +166,9 @@ record Options(String file, String dump, boolean memory, boolean extract, String
             switch (option.name()) {
                 case "--help" -> help = true;
                 case "--file" -> file = value;
+                case "--incoming" -> incoming = value;
+                case "--save" -> save = value;
+                case "--timeout" -> timeout = value;
                 case "--memory" -> memory = true;
                 case "--dump" -> {
                     dump = value;
@@ -205,13 +237,33 @@ record Options(String file, String dump, boolean memory, boolean extract, String
         }
         if (p.help || p.version) {
             return new Options(p.file, p.dump, p.memory, p.extract, p.outputDir, p.ramOnly, -1, p.noClobber, p.snapshot,
-                    p.listSnapshots, p.progress, p.debug, p.help, p.version);
+                    p.listSnapshots, p.progress, p.debug, p.help, p.version, null, p.save, DEFAULT_TIMEOUT_SECONDS);
         }
-        if (p.file == null) {
-            throw new UsageException("the following arguments are required: -f/--file");
-        }
-        if (p.file.isEmpty()) {
+        IncomingUri incoming = null;
+        if (p.incoming != null) {
+            // argparse's words for a mutually exclusive group
+            if (p.file != null) {
+                throw new UsageException("argument --incoming: not allowed with argument -f/--file");
+            }
+            incoming = IncomingUri.parse(p.incoming);
+            // what only a file has: its snapshots
+            String other = p.snapshot != null ? "--snapshot" : p.listSnapshots ? "--list-snapshots" : null;
+            if (other != null) {
+                throw new UsageException("argument --incoming: not allowed with argument " + other);
+            }
+        } else if (p.file == null) {
+            throw new UsageException("one of the arguments -f/--file --incoming is required");
+        } else if (p.file.isEmpty()) {
             throw new UsageException("argument -f/--file: empty file name");
+        }
+        if (p.save != null && incoming == null) {
+            throw new UsageException("argument --save: only with --incoming");
+        }
+        if (p.save != null && p.save.isEmpty()) {
+            throw new UsageException("argument --save: empty file name");
+        }
+        if (p.timeout != null && incoming == null) {
+            throw new UsageException("argument --timeout: only with --incoming");
         }
         if (!p.extract && !p.dump.equals("state") && !p.dump.equals("desc")) {
             throw new UsageException("argument -d/--dump: expected 'state' or 'desc', found '" + p.dump + "'");
@@ -222,8 +274,8 @@ record Options(String file, String dump, boolean memory, boolean extract, String
         if (p.ramOnly && !p.extract) {
             throw new UsageException("argument --ram-only: only with -x");
         }
-        if (p.noClobber && !p.extract) {
-            throw new UsageException("argument --no-clobber: only with -x");
+        if (p.noClobber && !p.extract && p.save == null) {
+            throw new UsageException("argument --no-clobber: only with -x or --save");
         }
         if (p.snapshot != null && p.snapshot.isEmpty()) {
             throw new UsageException("argument --snapshot: empty snapshot ID or name");
@@ -237,7 +289,29 @@ record Options(String file, String dump, boolean memory, boolean extract, String
             }
         }
         return new Options(p.file, p.dump, p.memory, p.extract, p.outputDir, p.ramOnly, pageSize(p.pageSize),
-                p.noClobber, p.snapshot, p.listSnapshots, p.progress, p.debug, false, false);
+                p.noClobber, p.snapshot, p.listSnapshots, p.progress, p.debug, false, false, incoming, p.save,
+                timeout(p.timeout));
+    }
+
+    /** What is read, for messages: the file as given, or the URI of --incoming. */
+    String source() {
+        return incoming != null ? incoming.uri() : file;
+    }
+
+    private static long timeout(String text) throws UsageException {
+        if (text == null) {
+            return DEFAULT_TIMEOUT_SECONDS;
+        }
+        try {
+            long value = Long.parseLong(text);
+            if (value >= 0 && value <= 1_000_000) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("argument --timeout: expected a number of seconds from 0 to 1000000, found '"
+                + text + "'");
     }
 
     /**

@@ -6,6 +6,7 @@ import io.qevm.consume.MigrationConsumer;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Progress on stderr for long reads: bytes read, and when the size is known (a file, not a pipe)
@@ -45,6 +46,8 @@ final class Progress implements MigrationConsumer, AutoCloseable {
     private int events;
     private boolean drawn;
     private boolean finished;
+    /** More to show after the rate (a live capture's pages and pass), or null. */
+    private Supplier<String> detail;
 
     private Progress(Style style, PrintStream err, long total, LongSupplier clock) {
         this.style = style;
@@ -72,6 +75,12 @@ final class Progress implements MigrationConsumer, AutoCloseable {
                 : mode == Options.PROGRESS_ON ? Style.LOG
                 : Style.OFF;
         return new Progress(style, err, total, clock);
+    }
+
+    /** Shows {@code detail}'s text after the rate on every line (a live capture's pages and pass). */
+    Progress detail(Supplier<String> detail) {
+        this.detail = detail;
+        return this;
     }
 
     /** Whether this shows anything at all. */
@@ -157,7 +166,11 @@ final class Progress implements MigrationConsumer, AutoCloseable {
         }
     }
 
-    /** {@code qevm: 1.21 GiB of 3.20 GiB (37%), 412 MiB/s, ETA 0:05}; without a size, bytes and rate. */
+    /**
+     * {@code qevm: 1.21 GiB of 3.20 GiB (37%), 412 MiB/s, ETA 0:05}; without a size, bytes and
+     * rate; a live capture adds its pages and pass: {@code qevm: 1.21 GiB, 412 MiB/s, 312456
+     * pages, pass 3}.
+     */
     String line(long done, long now) {
         double seconds = seconds(now);
         double rate = rate(done, seconds);
@@ -169,6 +182,9 @@ final class Progress implements MigrationConsumer, AutoCloseable {
         line.append(", ").append(bytes(rate)).append("/s");
         if (total > 0 && rate > 0) {
             line.append(", ETA ").append(duration(Math.max(0, total - done) / rate));
+        }
+        if (detail != null) {
+            line.append(", ").append(detail.get());
         }
         return line.toString();
     }

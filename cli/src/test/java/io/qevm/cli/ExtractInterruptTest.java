@@ -366,7 +366,7 @@ final class ExtractInterruptTest {
     }
 
     /** Waits for {@code condition}, failing if the child ends first or it takes longer than {@link #TIMEOUT}. */
-    private static void await(BooleanSupplier condition, ChildCli child, String what) throws InterruptedException {
+    static void await(BooleanSupplier condition, ChildCli child, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (!condition.getAsBoolean()) {
             if (!child.isAlive()) {

@@ -193,7 +193,7 @@ final class ExtractOutputErrorTest {
     void noClobberIsForExtractOnlyAndInTheHelp() {
         CliRun run = CliRun.inProcess(work, TIMEOUT, "-f", dump.toString(), "--no-clobber");
         assertEquals(2, run.exit());
-        assertEquals("qevm: error: argument --no-clobber: only with -x (see qevm --help)" + System.lineSeparator(), run.err());
+        assertEquals("qevm: error: argument --no-clobber: only with -x or --save (see qevm --help)" + System.lineSeparator(), run.err());
         CliRun help = CliRun.inProcess(work, TIMEOUT, "--help");
         assertTrue(help.outText().contains("[--no-clobber]") && help.outText().contains("\n  --no-clobber "),
                 help.outText());

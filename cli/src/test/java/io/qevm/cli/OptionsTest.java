@@ -134,14 +134,24 @@ final class OptionsTest {
     @Test
     void everyOptionIsParsedAndDocumented() throws Options.UsageException {
         for (Options.Spec option : Options.OPTIONS) {
-            // --list-snapshots goes with no mode (it lists and exits); every other option with -x
-            List<String> args = new ArrayList<>(List.of("-f", "vm.mig"));
+            // --list-snapshots goes with no mode (it lists and exits); every other option with -x;
+            // --save and --timeout with --incoming, which stands for -f
+            boolean live = List.of("--incoming", "--save", "--timeout").contains(option.name());
+            List<String> args = new ArrayList<>(live ? List.of() : List.of("-f", "vm.mig"));
+            if (live && !option.name().equals("--incoming")) {
+                args.addAll(List.of("--incoming", "tcp::4444"));
+            }
             if (!option.name().equals("--list-snapshots")) {
                 args.add("-x");
             }
             args.add(option.name());
             if (option.takesValue()) {
-                args.add(option.name().equals("--page-size") ? "4096" : "state");
+                args.add(switch (option.name()) {
+                    case "--page-size" -> "4096";
+                    case "--incoming" -> "unix:qevm.sock";
+                    case "--timeout" -> "5";
+                    default -> "state";
+                });
             }
             parse(args.toArray(String[]::new));
             assertTrue(Options.HELP.contains("  " + (option.letter() != 0 ? "-" + option.letter() + ", " : "")

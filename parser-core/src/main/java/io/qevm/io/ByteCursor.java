@@ -305,6 +305,23 @@ public final class ByteCursor {
         return Math.max(0, Math.min(end, pos + length) - pos);
     }
 
+    /**
+     * As {@link #lookAhead}, reading from a stream only what it has to give now ({@link
+     * ByteSource#windowAvailable}): fewer bytes than asked for also when the rest has not
+     * arrived yet, which {@code source().size() < 0} then tells from the end of the data.
+     */
+    public long lookAheadAvailable(long length) {
+        if (pos + length > end && end < limit) {
+            long from = Math.min(mark, pos);
+            try {
+                setWindow(from, source.windowAvailable(from, Math.min(limit, pos + length) - from));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return Math.max(0, Math.min(end, pos + length) - pos);
+    }
+
     // ------------------------------------------------------------------ limits
 
     /**
@@ -374,10 +391,14 @@ public final class ByteCursor {
             releasedUpTo = releasable;
         }
         try {
-            window = source.window(from, upTo - from);
+            setWindow(from, source.window(from, upTo - from));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private void setWindow(long from, MemorySegment segment) {
+        window = segment;
         base = from;
         windowEnd = from + window.byteSize();
         end = Math.min(windowEnd, limit);

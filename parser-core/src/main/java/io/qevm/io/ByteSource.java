@@ -36,6 +36,22 @@ public interface ByteSource extends AutoCloseable {
      */
     MemorySegment window(long offset, long minBytes) throws IOException;
 
+    /**
+     * As {@link #window}, but a stream is read only as far as it has bytes to give now: up to
+     * {@code maxBytes} from {@code offset}, fewer when a read gives none (a non-blocking channel,
+     * such as a socket a migration source writes into and then waits on the destination's
+     * answer) or the source ends. A random-access source, and a stream over a blocking channel
+     * (whose reads wait for a byte), answer as {@link #window} does. For a reader that looks
+     * ahead only to decide (how far to hold, what the page size is) and must not wait on a live
+     * source for bytes it may never send.
+     *
+     * @throws IOException           if the bytes cannot be read
+     * @throws IllegalStateException if a sequential source is asked to go back
+     */
+    default MemorySegment windowAvailable(long offset, long maxBytes) throws IOException {
+        return window(offset, maxBytes);
+    }
+
     /** Total length in bytes, or -1 while not known (a stream not yet read to its end). */
     long size();
 

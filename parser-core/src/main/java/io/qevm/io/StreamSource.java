@@ -5,9 +5,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 
 /**
- * A non-seekable source (standard input, a pipe, a FIFO, later a socket or a decompressor) read
+ * A non-seekable source (standard input, a pipe, a FIFO, a socket, a decompressor) read
  * through a sliding window of native memory: what lies before the lowest offset asked for is
  * forgotten, so memory stays at the window's size whatever the stream's length.
  *
@@ -33,6 +36,8 @@ final class StreamSource implements ByteSource {
     /** The stream's length, once its end has been read; -1 before. */
     private long total = -1;
     private boolean closed;
+    /** Waits for a non-blocking selectable channel's bytes; made when first needed. */
+    private Selector selector;
 
     StreamSource(ReadableByteChannel channel, String name) {
         this(channel, name, "input");
@@ -48,15 +53,10 @@ final class StreamSource implements ByteSource {
 
     @Override
     public MemorySegment window(long offset, long minBytes) throws IOException {
-        if (offset < base) {
-            throw new IllegalStateException("a stream cannot go back to offset " + offset + " from " + base);
+        MemorySegment atEnd = startAt(offset);
+        if (atEnd != null) {
+            return atEnd;
         }
-        if (total >= 0 && offset <= base + filled) {
-            // the end has been read (and what is held is all there is): any offset from the
-            // buffer's start is answered as it is, nothing forgotten
-            return buffer.asSlice(offset - base, filled - (offset - base));
-        }
-        moveTo(offset);
         // a pipe hands out what it has: read until the bytes asked for are there, growing as
         // they arrive, not to the length asked for: a length read from a short or corrupt
         // stream ends as truncated input, and allocates no more than the stream holds
@@ -69,6 +69,43 @@ final class StreamSource implements ByteSource {
             }
         }
         return buffer.asSlice(0, filled);
+    }
+
+    /**
+     * Reads while the channel gives bytes now: a read that returns none (a non-blocking channel
+     * with nothing yet) ends it, where {@link #window} would read again.
+     */
+    @Override
+    public MemorySegment windowAvailable(long offset, long maxBytes) throws IOException {
+        MemorySegment atEnd = startAt(offset);
+        if (atEnd != null) {
+            return atEnd;
+        }
+        while (filled < maxBytes && total < 0) {
+            if (filled == buffer.byteSize()) {
+                grow(Math.min(maxBytes, 2 * buffer.byteSize()));
+            }
+            if (readOnce() <= 0) {
+                break;
+            }
+        }
+        return buffer.asSlice(0, filled);
+    }
+
+    /**
+     * Where a window starts: the window itself when the end has been read (what is held is then
+     * all there is, and any offset from the buffer's start is answered as it is, nothing
+     * forgotten); else null, buffer[0] moved to {@code offset}.
+     */
+    private MemorySegment startAt(long offset) throws IOException {
+        if (offset < base) {
+            throw new IllegalStateException("a stream cannot go back to offset " + offset + " from " + base);
+        }
+        if (total >= 0 && offset <= base + filled) {
+            return buffer.asSlice(offset - base, filled - (offset - base));
+        }
+        moveTo(offset);
+        return null;
     }
 
     /** Makes buffer[0] stream offset {@code offset}: keeps what is buffered past it, skips to it. */
@@ -101,24 +138,47 @@ final class StreamSource implements ByteSource {
         }
     }
 
-    /** One read into the free part of the buffer; false at the end of the stream. */
+    /** One read into the free part of the buffer, waiting for a byte; false at the end of the stream. */
     private boolean readSome() throws IOException {
         if (total >= 0) {
             return false;
         }
+        int read = readOnce();
+        while (read == 0) {
+            awaitBytes(); // a non-blocking channel with nothing yet; blocking ones return at least one byte
+            read = readOnce();
+        }
+        return read > 0;
+    }
+
+    /**
+     * Waits for bytes on a non-blocking channel that gave none: on a selectable one (a socket, a
+     * pipe) until it has some, else (a channel that waits a while itself before it gives none)
+     * not at all.
+     */
+    private void awaitBytes() throws IOException {
+        if (channel instanceof SelectableChannel selectable && !selectable.isBlocking()) {
+            if (selector == null) {
+                selector = Selector.open();
+                selectable.register(selector, SelectionKey.OP_READ);
+            }
+            selector.select();
+            selector.selectedKeys().clear();
+        } else {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** One read into the free part of the buffer: the bytes read, 0 if the channel had none now, -1 at the end. */
+    private int readOnce() throws IOException {
         io.limit((int) buffer.byteSize()).position((int) filled);
         int read = channel.read(io);
-        while (read == 0) {
-            // a non-blocking channel with nothing yet; blocking ones return at least one byte
-            Thread.onSpinWait();
-            read = channel.read(io);
-        }
         if (read < 0) {
             total = base + filled;
-            return false;
+            return -1;
         }
         filled += read;
-        return true;
+        return read;
     }
 
     /** A buffer of {@code bytes}, holding what the old one held. Callers bound the size. */
@@ -168,6 +228,9 @@ final class StreamSource implements ByteSource {
         arena.close();
         try {
             channel.close();
+            if (selector != null) {
+                selector.close();
+            }
         } catch (IOException e) {
             // nothing more will be read from it
         }

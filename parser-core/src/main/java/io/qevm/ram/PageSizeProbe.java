@@ -9,9 +9,9 @@ import io.qevm.io.ByteCursor;
  * description, which has {@code page_size}, comes last.
  *
  * <p>Each candidate size, from 1 KiB to 64 KiB, reads the records ahead (up to the end of the
- * part or {@link #LOOK_AHEAD} bytes): the flags must be QEMU's, the addresses aligned to it and
- * inside their block, the blocks named those of the MEM_SIZE list, the lengths of XBZRLE and
- * compressed pages within a page. A page of data read with a wrong size puts the next record in
+ * part or {@link #LOOK_AHEAD} bytes, or on a live source as many as have arrived): the flags
+ * must be QEMU's, the addresses aligned to it and inside their block, the blocks named those of
+ * the MEM_SIZE list, the lengths of XBZRLE and compressed pages within a page. A page of data read with a wrong size puts the next record in
  * the middle of data; an address of an odd page rules out every larger size. Of the sizes that
  * read everything, the largest is the page size: smaller ones survive only records that do not
  * depend on it (zero pages at addresses they divide), so where the records hold only such pages
@@ -52,7 +52,21 @@ final class PageSizeProbe {
                       long given) {
         Reading reading = new Reading(in, recordStart, blocks, last, maxCompressedBytes);
         long wanted = LOOK_AHEAD - (in.position() - recordStart);
-        long available = in.lookAhead(wanted);
+        long available = in.lookAheadAvailable(wanted);
+        while (available < wanted && in.source().size() < 0) {
+            // a live source that has sent less than the look ahead, and may send no more until
+            // the destination answers (QEMU with a return path, at its end): what has arrived
+            // decides when a size reads up to the end of the part; when every size that reads
+            // runs into the end of what has arrived instead, the part goes on (QEMU writes a
+            // part whole, never waiting for the destination inside one) and its bytes will come
+            reading.end = in.position() + available;
+            long size = largestThatReadsToTheEndOfAPart(reading, given);
+            if (size != 0) {
+                return size;
+            }
+            available = in.lookAhead(available + 1); // waits for a byte more, or the end
+            available = Math.max(available, in.lookAheadAvailable(wanted));
+        }
         reading.end = in.position() + available;
         // strictly first: where the data itself ends (not the look ahead), a record must end too
         if (available < wanted) {
@@ -86,8 +100,37 @@ final class PageSizeProbe {
     static boolean readsDataPages(ByteCursor in, long recordStart, BlockTable blocks, Block last,
                                   int maxCompressedBytes, long pageSize) {
         Reading reading = new Reading(in, recordStart, blocks, last, maxCompressedBytes);
-        reading.end = in.position() + in.lookAhead(LOOK_AHEAD - (in.position() - recordStart));
+        reading.end = in.position() + in.lookAheadAvailable(LOOK_AHEAD - (in.position() - recordStart));
         return reading.reach(false, pageSize) >= 0 && reading.sizedPages;
+    }
+
+    /**
+     * Of the sizes whose records read, the one {@link #largestThatReads} would take, counting only
+     * those that read up to the end of the part (or as many records as it takes to tell), not
+     * into the end of the data: -1 when no size reads, 0 when every size that reads runs into
+     * the end of the data (more is needed to tell).
+     */
+    private static long largestThatReadsToTheEndOfAPart(Reading reading, long given) {
+        if (given > 0 && reading.reach(false, given) >= 0 && !reading.cut) {
+            return given;
+        }
+        boolean reads = false;
+        for (int bits = MAX_PAGE_BITS; bits >= MIN_PAGE_BITS; bits--) {
+            long size = 1L << bits;
+            if (reading.reach(false, size) < 0) {
+                continue;
+            }
+            reads = true;
+            if (reading.cut) {
+                continue;
+            }
+            if (!reading.sizedPages && size > COMMON_PAGE_SIZE && reading.reach(false, COMMON_PAGE_SIZE) >= 0
+                    && !reading.cut) {
+                return COMMON_PAGE_SIZE;
+            }
+            return size;
+        }
+        return reads ? 0 : -1;
     }
 
     /**
@@ -122,6 +165,8 @@ final class PageSizeProbe {
         long end;
         /** Whether the last {@link #reach} read a page whose length is the page size (a data page). */
         boolean sizedPages;
+        /** Whether the last {@link #reach} stopped at the end of the data, rather than at the end of a part. */
+        boolean cut;
 
         Reading(ByteCursor in, long start, BlockTable blocks, Block last, int maxCompressedBytes) {
             this.in = in;
@@ -133,6 +178,7 @@ final class PageSizeProbe {
 
         long reach(boolean strict, long pageSize) {
             sizedPages = false;
+            cut = true; // unless it ends as a part ends, or with as many records as it takes
             return PageSizeProbe.reach(this, in, start, end, strict, pageSize, blocks, last, maxCompressedBytes);
         }
     }
@@ -165,6 +211,7 @@ final class PageSizeProbe {
             at += 8;
             switch (kind) {
                 case EOS, MEM_SIZE -> {
+                    reading.cut = false;
                     return at; // the part ends (or a new block list starts): nothing more to check
                 }
                 case MULTIFD_FLUSH -> {
@@ -218,6 +265,7 @@ final class PageSizeProbe {
                 }
             }
         }
+        reading.cut = at > end;
         return at <= end ? at : strict ? -1 : record; // as many records as it takes to tell
     }
 }

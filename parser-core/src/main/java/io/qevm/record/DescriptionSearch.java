@@ -182,10 +182,20 @@ final class DescriptionSearch {
 
     /**
      * Whether the source ends at or before {@code upTo} (at most the hold's end), reading on (and
-     * holding) to tell: then its size is known.
+     * holding) to tell: then its size is known. A stream is read only as far as it has bytes now:
+     * one that has sent no more for the while its channel waits is not taken to end.
      */
     boolean endsBy(long upTo) {
-        return !ensure(Math.min(upTo, holdEnd) + 1) && ended;
+        long want = Math.min(upTo, holdEnd) + 1;
+        if (in == null) {
+            return !ensure(want) && ended;
+        }
+        if (!ended && available < want) {
+            // only what has arrived: a live source (a migration with a return path) sends
+            // nothing after the description until the destination answers it
+            readOn(want, false);
+        }
+        return available < want && ended;
     }
 
     /** The description whose VMDESCRIPTION record is at {@code record}, or null when it is not one. */
@@ -246,16 +256,29 @@ final class DescriptionSearch {
         if (in == null) {
             return ensureInFile(upTo);
         }
-        long want = Math.min(Math.max(upTo, available + STEP), holdEnd + 1);
+        long need = Math.min(upTo, holdEnd + 1);
+        readOn(need, true);
+        if (!ended && available >= need) {
+            // a step further, as far as the stream has bytes now: on a pipe (whose reads wait)
+            // a whole step; on a live source, never past what it sent (it may wait for an answer)
+            readOn(Math.min(Math.max(upTo, available + STEP), holdEnd + 1), false);
+        }
+        return upTo <= available;
+    }
+
+    /**
+     * Makes the stream's bytes before {@code want} viewable, waiting for them ({@code wait}) or
+     * taking only those that have arrived; notes whether the stream ends first.
+     */
+    private void readOn(long want, boolean wait) {
         long position = in.position();
-        long got = in.lookAhead(want - position);
+        long got = wait ? in.lookAhead(want - position) : in.lookAheadAvailable(want - position);
         window = in.segment();
         delta = in.index(0);
         available = position + got;
-        if (available < want) {
+        if (available < want && (wait || in.source().size() >= 0)) {
             ended = true;
         }
-        return upTo <= available;
     }
 
     /** {@link #ensure} on a random-access source: a window from {@link #keepFrom} on. */

@@ -94,7 +94,9 @@ public final class GuestMemory implements AutoCloseable {
     /**
      * Indexes the dump at {@code file} in one pass: anything {@link MigrationReader#open(Path, ReadOptions)}
      * reads (a stream, a compressed file, a libvirt image, a qcow2 snapshot chosen with
-     * {@link ReadOptions.Builder#snapshot}).
+     * {@link ReadOptions.Builder#snapshot}). A dump without its JSON description (suppress-vmdesc)
+     * is read too: guest memory needs none ({@link ReadOptions.Feature#REQUIRE_DESCRIPTION} is
+     * turned off).
      *
      * @param file    the dump
      * @param options how to read it
@@ -103,7 +105,23 @@ public final class GuestMemory implements AutoCloseable {
      * @throws io.qevm.exc.MigrationReadException if the stream is malformed, truncated or over a limit
      */
     public static GuestMemory open(Path file, ReadOptions options) throws IOException {
-        return index(MigrationReader.open(file, options));
+        return index(MigrationReader.open(file, ramOnly(options)));
+    }
+
+    /** {@code options} without {@link ReadOptions.Feature#REQUIRE_DESCRIPTION}: guest memory needs none. */
+    private static ReadOptions ramOnly(ReadOptions options) {
+        ReadOptions.Builder b = ReadOptions.builder().limits(options.limits()).snapshot(options.snapshot());
+        for (ReadOptions.Feature feature : ReadOptions.Feature.values()) {
+            if (options.isEnabled(feature)) {
+                b.enable(feature);
+            } else {
+                b.disable(feature);
+            }
+        }
+        if (options.pageSize() > 0) {
+            b.pageSize(options.pageSize());
+        }
+        return b.disable(ReadOptions.Feature.REQUIRE_DESCRIPTION).build();
     }
 
     /**

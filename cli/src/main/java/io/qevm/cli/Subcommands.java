@@ -35,6 +35,11 @@ final class Subcommands {
     /** Every subcommand, by name, in the order {@code qevm --help} lists them. */
     static final Map<String, Subcommand> ALL = new LinkedHashMap<>();
 
+    static {
+        ALL.put("read", new ReadCommand());
+        ALL.put("grep", new GrepCommand());
+    }
+
     private Subcommands() {
     }
 

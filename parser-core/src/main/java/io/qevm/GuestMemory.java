@@ -1,5 +1,7 @@
 package io.qevm;
 
+import io.qevm.exc.LimitExceededException;
+import io.qevm.exc.ReadContext;
 import io.qevm.memory.PageTable;
 import io.qevm.memory.Spool;
 import java.io.IOException;
@@ -204,6 +206,9 @@ public final class GuestMemory implements AutoCloseable {
         /** What the chunks may take: half the heap, so that a forged sparse stream fails cleanly. */
         private final long chunkBudget = Runtime.getRuntime().maxMemory() / 2;
         private long chunkBytes;
+        /** Spool slots no page uses any more. */
+        private long[] free = new long[16];
+        private int freeCount;
         private long declared;
         private int pageSize;
         private String machine;
@@ -224,7 +229,10 @@ public final class GuestMemory implements AutoCloseable {
             for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
                 switch (e) {
                     case RAM_PAGE -> dataPage();
-                    case ZERO_PAGE -> table().set(page(), PageTable.FILL | reader.fillByte());
+                    case ZERO_PAGE -> {
+                        PageTable table = table();
+                        freeIfSpooled(table.set(page(), PageTable.FILL | reader.fillByte()));
+                    }
                     case RAM_BLOCK -> block(reader.blockName(), reader.blockLength());
                     case CONFIGURATION -> machine = reader.machineName();
                     default -> {
@@ -247,13 +255,17 @@ public final class GuestMemory implements AutoCloseable {
             return new GuestMemory(reader, spool, machine, blocks, all);
         }
 
+        private ReadContext where() {
+            return new ReadContext(reader.eventOffset(), reader.position(), null, -1, reader.currentEvent().name());
+        }
+
         private void block(String name, long length) {
             if (byName.containsKey(name)) {
                 return;
             }
             declared += length;
             if (length < 0 || declared > MAX_TOTAL_RAM || declared < 0) {
-                throw new IllegalStateException(MemoryMessages.tooMuchRam(name, length, MAX_TOTAL_RAM));
+                throw new LimitExceededException(MemoryMessages.tooMuchRam(name, length, MAX_TOTAL_RAM), where());
             }
             byName.put(name, names.size());
             names.add(name);
@@ -291,7 +303,7 @@ public final class GuestMemory implements AutoCloseable {
             if (lastTable.needsChunk(page)) {
                 chunkBytes += PageTable.CHUNK_BYTES;
                 if (chunkBytes > chunkBudget) {
-                    throw new IllegalStateException(MemoryMessages.indexTooBig(chunkBudget, reader.eventOffset()));
+                    throw new LimitExceededException(MemoryMessages.indexTooBig(chunkBudget), where());
                 }
             }
             return page;
@@ -303,7 +315,7 @@ public final class GuestMemory implements AutoCloseable {
             if (randomAccess) {
                 long at = reader.pageSourceOffset();
                 if (at >= 0) {
-                    table.set(page, PageTable.SOURCE | at);
+                    freeIfSpooled(table.set(page, PageTable.SOURCE | at));
                     return;
                 }
             }
@@ -314,8 +326,25 @@ public final class GuestMemory implements AutoCloseable {
                 long at = previous & PageTable.VALUE_MASK;
                 spool.overwrite(at, data, index, pageSize);
                 table.set(page, previous);
+            } else if (freeCount > 0) {
+                long at = free[--freeCount];
+                spool.overwrite(at, data, index, pageSize);
+                table.set(page, PageTable.SPOOL | at);
             } else {
                 table.set(page, PageTable.SPOOL | spool.append(data, index, pageSize));
+            }
+        }
+
+        /**
+         * A page whose spooled copy was replaced by one kept elsewhere gives its slot back: the
+         * spool holds at most one slot a page, however a live stream alternates encodings.
+         */
+        private void freeIfSpooled(long previous) {
+            if ((previous & PageTable.KIND_MASK) == PageTable.SPOOL) {
+                if (freeCount == free.length) {
+                    free = Arrays.copyOf(free, freeCount * 2);
+                }
+                free[freeCount++] = previous & PageTable.VALUE_MASK;
             }
         }
 

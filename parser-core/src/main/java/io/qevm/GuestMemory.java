@@ -2,6 +2,7 @@ package io.qevm;
 
 import io.qevm.exc.LimitExceededException;
 import io.qevm.exc.ReadContext;
+import io.qevm.memory.MappedView;
 import io.qevm.memory.PageTable;
 import io.qevm.memory.Spool;
 import java.io.IOException;
@@ -35,9 +36,9 @@ import java.util.Map;
  * file, gone with {@link #close()} or the process. Pages never sent read as zero, as QEMU's
  * destination has them.
  *
- * <p>A dump in a plain file is read through its mapping, whose pages the index hands back to the
- * kernel once reads have touched {@link #RELEASE_BYTES} of it, so that the resident set stays
- * bounded however much is read. Not thread-safe.
+ * <p>A dump in a plain file, and the spool, are read through their mappings, whose pages are
+ * handed back to the kernel once reads have touched 128 MiB of them, so that the resident set
+ * stays bounded however much is read. Not thread-safe.
  */
 public final class GuestMemory implements AutoCloseable {
 
@@ -74,18 +75,10 @@ public final class GuestMemory implements AutoCloseable {
      */
     static final long MAX_TOTAL_RAM = 1L << 46;
 
-    /** How much of a mapped dump reads may touch before its pages are handed back to the kernel. */
-    static final long RELEASE_BYTES = 128L << 20;
-    /** What a touch maps: the kernel's fault-around (64 KiB), the unit of the release accounting. */
-    private static final int GRANULE_BITS = 16;
-
     private final MigrationReader reader;
     private final Spool spool;
     /** The whole dump, when a plain file (mapped) or an array: copied from directly; else null (bytesAt). */
-    private final MemorySegment whole;
-    /** Granules of {@link #whole} touched since the last release, a bit each. */
-    private final long[] touched;
-    private long touchedCount;
+    private final MappedView whole;
     private final String machine;
     private final List<Block> blocks;
     private final Map<String, Integer> byName;
@@ -106,8 +99,7 @@ public final class GuestMemory implements AutoCloseable {
         // a stream straight in a file or an array: one view of it all, no window per read
         // (containers' sources may assemble windows: those are read through bytesAt)
         boolean plain = reader.isRandomAccess() && reader.containers().isEmpty() && reader.sourceSize() > 0;
-        this.whole = plain ? reader.bytesAt(0, reader.sourceSize()) : null;
-        this.touched = plain && whole.isMapped() ? new long[(int) ((reader.sourceSize() >>> GRANULE_BITS >>> 6) + 1)] : null;
+        this.whole = plain ? new MappedView(reader.bytesAt(0, reader.sourceSize())) : null;
     }
 
     /** Copies {@code n} bytes at {@code offset} of the source into {@code dst} at {@code at}. */
@@ -116,24 +108,7 @@ public final class GuestMemory implements AutoCloseable {
             MemorySegment.copy(reader.bytesAt(offset, n), 0, dst, at, n);
             return;
         }
-        MemorySegment.copy(whole, offset, dst, at, n);
-        if (touched != null) {
-            touch(offset >>> GRANULE_BITS);
-            touch((offset + n - 1) >>> GRANULE_BITS);
-        }
-    }
-
-    private void touch(long granule) {
-        int word = (int) (granule >>> 6);
-        long bit = 1L << granule;
-        if ((touched[word] & bit) == 0) {
-            touched[word] |= bit;
-            if (++touchedCount << GRANULE_BITS > RELEASE_BYTES) {
-                whole.unload(); // the pages stay in the page cache: reading them again maps them again
-                Arrays.fill(touched, 0);
-                touchedCount = 0;
-            }
-        }
+        whole.copy(offset, dst, at, n);
     }
 
     /**

@@ -35,6 +35,12 @@ final class Subcommands {
     /** Every subcommand, by name, in the order {@code qevm --help} lists them. */
     static final Map<String, Subcommand> ALL = new LinkedHashMap<>();
 
+    static {
+        ALL.put("stats", new StatsCommand());
+        ALL.put("events", new EventsCommand());
+        ALL.put("report", new ReportCommand());
+    }
+
     private Subcommands() {
     }
 

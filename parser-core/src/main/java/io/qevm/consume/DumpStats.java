@@ -372,6 +372,11 @@ public final class DumpStats implements MigrationConsumer {
                 pageSize = reader.ramPageSize();
                 described = reader.hasDescription();
                 streamBytes = reader.position();
+                if (described && reader.descriptionJsonOffset() >= 0) {
+                    // the description follows QEMU_VM_EOF: the stream ends with it
+                    streamBytes = Math.max(streamBytes, reader.descriptionJsonOffset()
+                            + reader.descriptionJson().byteSize());
+                }
             }
             default -> {
             }
@@ -417,7 +422,10 @@ public final class DumpStats implements MigrationConsumer {
         return described;
     }
 
-    /** {@return where the reader stopped: the stream's bytes (in the decompressed stream when compressed)} */
+    /**
+     * {@return the stream's bytes, its JSON description included, trailing bytes not (counted in the
+     * decompressed stream when compressed)}
+     */
     public long streamBytes() {
         return streamBytes;
     }

@@ -252,7 +252,8 @@ final class ReportCommand implements Subcommands.Subcommand {
         double barWidth = (width - left - 10) / (double) bars.size();
         h.append("<p>").append(passes.size()).append(" passes").append(completion != null
                 ? " and the completion (VM stopped)" : "").append(group > 1 ? "; a bar per " + group + " passes" : "")
-                .append(". Pages sent in each (zero pages in grey); a migration converges when they shrink.</p>\n");
+                .append(". Pages sent in each, on a log scale (zero pages in grey; hover for the counts); a migration"
+                        + " converges when they shrink.</p>\n");
         h.append("<svg id=\"pass-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width)
                 .append("\" height=\"").append(height).append("\" role=\"img\">\n");
         h.append("<line x1=\"").append(left).append("\" y1=\"").append(height - bottom).append("\" x2=\"")
@@ -263,8 +264,9 @@ final class ReportCommand implements Subcommands.Subcommand {
         for (int i = 0; i < bars.size(); i++) {
             long[] bar = bars.get(i);
             double x = left + i * barWidth;
-            double all = plot * bar[0] / max;
-            double zero = plot * bar[1] / max;
+            // log scale: the first pass sends every page, the later ones a few hundred
+            double all = bar[0] == 0 ? 0 : plot * Math.log1p(bar[0]) / Math.log1p(max);
+            double zero = bar[0] == 0 ? 0 : all * bar[1] / bar[0];
             String label = bar[2] == 0 ? "completion" : bar[2] == bar[3] ? "pass " + bar[2]
                     : "passes " + bar[2] + " to " + bar[3];
             h.append("<g><title>").append(label).append(": ").append(bar[0]).append(" pages (").append(bar[1])
@@ -468,6 +470,11 @@ final class ReportCommand implements Subcommands.Subcommand {
               }
               matches.textContent=q===''?'':count+(count===1?' match':' matches');
             });
+            // report.html#search=TEXT opens with that search done (a link to a field)
+            if(location.hash.indexOf('#search=')===0){
+              search.value=decodeURIComponent(location.hash.substring(8));
+              search.dispatchEvent(new Event('input'));
+            }
             document.body.dataset.errors=JSON.stringify(window.qevmErrors);
             window.addEventListener('load',function(){document.body.dataset.errors=JSON.stringify(window.qevmErrors);});
             })();

@@ -60,11 +60,29 @@ final class ReportBrowserTest {
         return null;
     }
 
+    private static Path chromiumOrSkip() {
+        Path chromium = chromium();
+        assumeTrue(chromium != null, "no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)");
+        return chromium;
+    }
+
+    /** report.html in the work folder, of c-pc-loader-data (data and zero pages), made quietly. */
+    private void report() {
+        CliRun run = CliRun.inProcess(work, TIMEOUT, "report", Samples.dump("c-pc-loader-data").toString(),
+                "-o", "report.html");
+        assertEquals(0, run.exit(), run.err());
+        assertEquals("", run.err());
+    }
+
     private record Browser(String out, String err) {
     }
 
     /** Runs headless chromium on {@code page} with {@code args}; killed (with its children) if it outlives its time. */
     private Browser browse(Path chromium, Path page, String... args) throws IOException, InterruptedException {
+        return browseUrl(chromium, page.toUri().toString(), args);
+    }
+
+    private Browser browseUrl(Path chromium, String url, String... args) throws IOException, InterruptedException {
         Path profile = Files.createTempDirectory(work, "profile");
         Path out = Files.createTempFile(work, "chromium", ".out");
         Path err = Files.createTempFile(work, "chromium", ".err");
@@ -72,7 +90,7 @@ final class ReportBrowserTest {
                 "--no-sandbox", "--no-first-run", "--hide-scrollbars", "--force-device-scale-factor=1",
                 "--enable-logging=stderr", "--v=0", "--user-data-dir=" + profile));
         command.addAll(Arrays.asList(args));
-        command.add(page.toUri().toString());
+        command.add(url);
         Process process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         try {
@@ -104,12 +122,8 @@ final class ReportBrowserTest {
 
     @Test
     void theReportInARealBrowser() throws IOException, InterruptedException {
-        Path chromium = chromium();
-        assumeTrue(chromium != null, "no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)");
-        CliRun run = CliRun.inProcess(work, TIMEOUT, "report", Samples.dump("c-pc-loader-data").toString(),
-                "-o", "report.html");
-        assertEquals(0, run.exit(), run.err());
-        assertEquals("", run.err());
+        Path chromium = chromiumOrSkip();
+        report();
         Path page = work.resolve("report.html");
         String html = Files.readString(page);
         assertFalse(html.contains("http://") && !html.contains("http://www.w3.org/2000/svg"),
@@ -151,14 +165,32 @@ final class ReportBrowserTest {
         }
     }
 
+    /** The device tree and its search: report.html#search=TEXT opens with the search done. */
+    @Test
+    void theDeviceTreeIsSearched() throws IOException, InterruptedException {
+        Path chromium = chromiumOrSkip();
+        report();
+        Path page = work.resolve("search.html"); // a file:// URL keeps its #fragment only when chromium is given it whole
+        Files.copy(work.resolve("report.html"), page);
+        Browser dom = browseUrl(chromium, page.toUri() + "#search=a20_mask", "--dump-dom");
+        assertEquals("[]", pageErrors(dom.out()));
+        // expected/state.json: "env.a20_mask": "0xffffffff (-1)" in cpu (5), the one field of that name
+        Matcher hits = Pattern.compile("<div class=\"leaf hit\"[^>]*><span class=\"k\">([^<]*)</span>([^<]*)</div>")
+                .matcher(dom.out());
+        assertTrue(hits.find(), "a hit");
+        assertEquals("env.a20_mask: ", hits.group(1));
+        assertEquals("0xffffffff (-1)", hits.group(2));
+        assertFalse(hits.find(), "one hit only");
+        assertTrue(dom.out().contains("<span id=\"matches\">1 match</span>"), "the count shown");
+        assertTrue(dom.out().contains("<summary>cpu (5)<span class=\"size\"> 1873 bytes</span></summary>"),
+                "devices with their sizes (as qevm stats counts them)");
+    }
+
     /** The error checks above can fail: a script error in the page is seen both ways. */
     @Test
     void aScriptErrorIsSeen() throws IOException, InterruptedException {
-        Path chromium = chromium();
-        assumeTrue(chromium != null, "no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)");
-        CliRun run = CliRun.inProcess(work, TIMEOUT, "report", Samples.dump("c-pc-loader-data").toString(),
-                "-o", "report.html");
-        assertEquals(0, run.exit(), run.err());
+        Path chromium = chromiumOrSkip();
+        report();
         Path page = work.resolve("broken.html");
         Files.writeString(page, Files.readString(work.resolve("report.html"))
                 .replace("</h1>", "</h1><script>noSuchFunction();</script>"));

@@ -2,6 +2,7 @@ package io.qevm.cli;
 
 import io.qevm.MigrationReader;
 import io.qevm.ReadOptions;
+import io.qevm.exc.MissingDescriptionException;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -42,6 +43,30 @@ final class DumpInput {
             return MigrationReader.open(new FileInputStream(FileDescriptor.in), read.build());
         }
         return MigrationReader.open(workDir.resolve(file), read.build());
+    }
+
+    /**
+     * {@link #open(CommandLine, String, Path)}, and when a file has no JSON description (cut
+     * short, or saved with suppress-vmdesc), open again for its RAM alone: the reader then stops
+     * at the first device section ({@link MigrationReader#deviceStateSkippedAt()}). A stream
+     * cannot be opened again: there the error comes at the device state.
+     */
+    static MigrationReader openForRam(CommandLine line, String file, Path workDir) throws IOException,
+            Options.UsageException {
+        try {
+            return open(line, file, workDir);
+        } catch (MissingDescriptionException e) {
+            return open(line, file, workDir, ReadOptions.builder().disable(ReadOptions.Feature.REQUIRE_DESCRIPTION));
+        }
+    }
+
+    /** After a run of {@link #openForRam}: the line that says the device state was not read, if it was not. */
+    static void noteSkippedDeviceState(MigrationReader reader, String file, java.io.PrintStream err) {
+        if (reader.deviceStateSkippedAt() >= 0) {
+            err.println("qevm: " + file + ": at byte " + reader.deviceStateSkippedAt()
+                    + ": no JSON VM description (the file is cut short, or was saved with suppress-vmdesc=on):"
+                    + " the device state cannot be decoded, only RAM was read");
+        }
     }
 
     /** Concatenates option lists. */

@@ -4,8 +4,6 @@ import io.qevm.FieldKind;
 import io.qevm.MigrationEvent;
 import io.qevm.MigrationReader;
 import io.qevm.PageEncoding;
-import io.qevm.ReadOptions;
-import io.qevm.exc.MissingDescriptionException;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -105,16 +103,7 @@ final class EventsCommand implements Subcommands.Subcommand {
     public int run(CommandLine line, Path workDir, PrintStream out, PrintStream err) throws IOException,
             Options.UsageException {
         String file = line.positionals("FILE").getFirst();
-        MigrationReader opened;
-        try {
-            opened = DumpInput.open(line, file, workDir);
-        } catch (MissingDescriptionException e) {
-            // a file cut short (or saved with suppress-vmdesc) has no description: its events up
-            // to the device state are still worth seeing, then the error
-            opened = DumpInput.open(line, file, workDir,
-                    ReadOptions.builder().disable(ReadOptions.Feature.REQUIRE_DESCRIPTION));
-        }
-        try (MigrationReader reader = opened) {
+        try (MigrationReader reader = DumpInput.openForRam(line, file, workDir)) {
             OutputStream buffered = new BufferedOutputStream(out, 1 << 16);
             JsonGenerator json = FACTORY.createGenerator(ObjectWriteContext.empty(), buffered);
             try {
@@ -134,9 +123,8 @@ final class EventsCommand implements Subcommands.Subcommand {
                 }
             }
             if (reader.deviceStateSkippedAt() >= 0) {
-                err.println("qevm: " + file + ": at byte " + reader.deviceStateSkippedAt()
-                        + ": no JSON VM description (the file is cut short, or was saved with suppress-vmdesc=on):"
-                        + " the device state cannot be decoded, its events end here");
+                // the events of the device state are missing: not a success
+                DumpInput.noteSkippedDeviceState(reader, file, err);
                 return Main.BAD_INPUT;
             }
         }

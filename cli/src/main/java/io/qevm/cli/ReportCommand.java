@@ -78,8 +78,10 @@ final class ReportCommand implements Subcommands.Subcommand {
         Path target = workDir.resolve(output);
         DumpStats stats = new DumpStats();
         byte[] state;
-        try (MigrationReader reader = DumpInput.open(line, file, workDir); StateWriter writer = new StateWriter()) {
+        try (MigrationReader reader = DumpInput.openForRam(line, file, workDir);
+             StateWriter writer = new StateWriter()) {
             MigrationConsumer.drive(reader, stats, writer);
+            DumpInput.noteSkippedDeviceState(reader, file, err);
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             if (reader.hasDescription()) {
                 writer.writeTo(bytes, false);

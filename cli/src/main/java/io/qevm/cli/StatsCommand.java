@@ -75,8 +75,9 @@ final class StatsCommand implements Subcommands.Subcommand {
             Options.UsageException {
         String file = line.positionals("FILE").getFirst();
         DumpStats stats;
-        try (MigrationReader reader = DumpInput.open(line, file, workDir)) {
+        try (MigrationReader reader = DumpInput.openForRam(line, file, workDir)) {
             stats = DumpStats.collect(reader);
+            DumpInput.noteSkippedDeviceState(reader, file, err);
         }
         if (line.has("--json")) {
             try (JsonGenerator json = PythonJson.generator(out)) {

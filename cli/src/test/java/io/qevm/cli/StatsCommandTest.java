@@ -146,6 +146,27 @@ final class StatsCommandTest {
         assertEquals(96L << 20, number(list(stats.get("ram")).getFirst(), "length"));
     }
 
+    /** Without a JSON description (suppress-vmdesc): RAM counted, the device state said to be unread, exit 0. */
+    @Test
+    void aDumpWithoutDescriptionHasItsRamCounted() {
+        CliRun run = CliRun.inProcess(work, TIMEOUT, "stats", "--json", Samples.dump("j-suppress-vmdesc").toString());
+        assertEquals(0, run.exit(), run.err());
+        assertEquals(1, run.err().lines().count(), run.err());
+        assertTrue(run.err().contains("no JSON VM description"), run.err());
+        Map<String, Object> stats = TestJson.object(run.outText());
+        assertEquals(false, map(stats.get("stream")).get("description"));
+        assertEquals(List.of("ram"), list(stats.get("sections")).stream().map(s -> s.get("name")).toList());
+        long data = 0;
+        long zero = 0;
+        for (Map<String, Object> block : list(stats.get("ram"))) {
+            data += number(map(block.get("data")), "raw");
+            zero += number(block, "zero");
+        }
+        // NOTES.txt, QEMU's final 'info migrate': normal: 49 pages, duplicate: 32849 pages
+        assertEquals(49, data);
+        assertEquals(32849, zero);
+    }
+
     @Test
     void theTextSummary() {
         CliRun run = CliRun.inProcess(work, TIMEOUT, "stats", Samples.dump("c-pc-loader-data").toString());

@@ -60,7 +60,9 @@ final class LiveStats implements MigrationConsumer {
         if (passes.isEmpty() && completion == null) {
             return;
         }
-        err.println("qevm: " + source + ": RAM sent in " + passes.size() + (passes.size() == 1 ? " pass" : " passes")
+        long passCount = counter.passCount();
+        int perEntry = counter.passesPerEntry();
+        err.println("qevm: " + source + ": RAM sent in " + passCount + (passCount == 1 ? " pass" : " passes")
                 + (completion != null ? " and the completion (VM stopped)" : "") + ":");
         int count = passes.size();
         for (int i = 0; i < count; i++) {
@@ -73,14 +75,16 @@ final class LiveStats implements MigrationConsumer {
                 long max = between.stream().mapToLong(Pass::pages).max().orElse(0);
                 long total = between.stream().mapToLong(Pass::pages).sum();
                 long bytes = between.stream().mapToLong(Pass::bytes).sum();
-                err.println("qevm:   passes " + (i + 1) + " to " + last + ": " + min + " to " + max + " pages each, "
+                err.println("qevm:   passes " + ((long) i * perEntry + 1) + " to " + Math.min(passCount,
+                        (long) last * perEntry) + ": " + min + " to " + max + " pages" + (perEntry == 1 ? " each, "
+                        : " every " + perEntry + " passes, ")
                         + total + " in all, " + Progress.bytes(bytes) + " of stream");
                 i = last - 1;
                 continue;
             }
             Pass pass = passes.get(i);
-            err.println("qevm:   pass " + (i + 1) + ": " + describe(pass) + ", " + pass.parts()
-                    + (pass.parts() == 1 ? " part" : " parts"));
+            err.println("qevm:   " + StatsCommand.passLabel(i, perEntry, passCount) + ": " + describe(pass) + ", "
+                    + pass.parts() + (pass.parts() == 1 ? " part" : " parts"));
         }
         if (completion != null) {
             err.println("qevm:   completion: " + describe(completion));

@@ -222,6 +222,7 @@ final class ReportCommand implements Subcommands.Subcommand {
         List<PassCounter.Pass> passes = stats.passes();
         PassCounter.Pass completion = stats.completion();
         h.append("<section id=\"passes\"><h2>Passes</h2>\n");
+        int perEntry = stats.passesPerEntry();
         if (passes.size() <= 1 && completion == null) {
             h.append("<p>").append(passes.size() == 1 ? "One pass over RAM (not a live migration, or one that"
                     + " needed no second pass)." : "No RAM pages.").append("</p></section>\n");
@@ -229,7 +230,7 @@ final class ReportCommand implements Subcommands.Subcommand {
         }
         // bars: passes (grouped when many), then the completion
         List<long[]> bars = new ArrayList<>(); // pages, zero pages, first pass, last pass (0: completion)
-        int group = (passes.size() + MAX_BARS - 1) / MAX_BARS;
+        int group = (passes.size() + MAX_BARS - 1) / MAX_BARS; // entries a bar
         for (int i = 0; i < passes.size(); i += group) {
             long p = 0;
             long z = 0;
@@ -238,7 +239,7 @@ final class ReportCommand implements Subcommands.Subcommand {
                 p += passes.get(j).pages();
                 z += passes.get(j).zeroPages();
             }
-            bars.add(new long[] {p, z, i + 1, end});
+            bars.add(new long[] {p, z, (long) i * perEntry + 1, Math.min(stats.passCount(), (long) end * perEntry)});
         }
         if (completion != null) {
             bars.add(new long[] {completion.pages(), completion.zeroPages(), 0, 0});
@@ -252,8 +253,9 @@ final class ReportCommand implements Subcommands.Subcommand {
         int left = 60;
         int bottom = 20;
         double barWidth = (width - left - 10) / (double) bars.size();
-        h.append("<p>").append(passes.size()).append(" passes").append(completion != null
-                ? " and the completion (VM stopped)" : "").append(group > 1 ? "; a bar per " + group + " passes" : "")
+        h.append("<p>").append(stats.passCount()).append(" passes").append(completion != null
+                ? " and the completion (VM stopped)" : "").append(group * perEntry > 1 ? "; a bar per "
+                        + (long) group * perEntry + " passes" : "")
                 .append(". Pages sent in each, on a log scale (zero pages in grey; hover for the counts); a migration"
                         + " converges when they shrink.</p>\n");
         h.append("<svg id=\"pass-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width)

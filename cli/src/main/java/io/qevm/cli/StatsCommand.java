@@ -53,7 +53,9 @@ final class StatsCommand implements Subcommands.Subcommand {
                             "data": {"raw", "mapped", "compressed", "xbzrle"},
                             "map": {"pagesPerCell", "runs": [{"first": page number, "pages",
                                     "kind": "data"|"zero"|"resent"|"never-sent"}, ...]}}, ...],
-                   "passes": [{"pages", "zeroPages", "bytes", "parts"}, ...],
+                   "passCount": passes, "passesPerEntry": 1 (2, 4... past 65536 passes),
+                   "passes": [{"pages", "zeroPages", "bytes", "parts"}, ...] (an entry sums
+                             passesPerEntry passes),
                    "completion": {"pages", "zeroPages", "bytes", "parts"} or null,
                    "largestDevices": [{"id", "name", "instance", "bytes"}, ...] (10, largest first)}
                   A map has at most 256 runs; a run of a coarse map (pagesPerCell > 1) is of
@@ -199,6 +201,8 @@ final class StatsCommand implements Subcommands.Subcommand {
             json.writeEndObject();
         }
         json.writeEndArray();
+        json.writeNumberProperty("passCount", stats.passCount());
+        json.writeNumberProperty("passesPerEntry", stats.passesPerEntry());
         json.writeName("passes");
         json.writeStartArray();
         for (PassCounter.Pass pass : stats.passes()) {
@@ -223,6 +227,13 @@ final class StatsCommand implements Subcommands.Subcommand {
         }
         json.writeEndArray();
         json.writeEndObject();
+    }
+
+    /** "pass 3", or "passes 5 to 8" for entry {@code entry} of passes summed {@code perEntry} at a time. */
+    static String passLabel(int entry, int perEntry, long passCount) {
+        long first = (long) entry * perEntry + 1;
+        long last = Math.min(passCount, first + perEntry - 1);
+        return first >= last ? "pass " + first : "passes " + first + " to " + last;
     }
 
     private static void writePass(JsonGenerator json, PassCounter.Pass pass) {
@@ -271,10 +282,10 @@ final class StatsCommand implements Subcommands.Subcommand {
         List<PassCounter.Pass> passes = stats.passes();
         if (passes.size() > 1 || stats.completion() != null) {
             out.println();
-            out.println("passes: " + passes.size() + (stats.completion() != null ? " and the completion" : ""));
+            out.println("passes: " + stats.passCount() + (stats.completion() != null ? " and the completion" : ""));
             for (int i = 0; i < passes.size(); i++) {
                 PassCounter.Pass pass = passes.get(i);
-                out.println("  pass " + (i + 1) + ": " + pass.pages() + " pages (" + pass.zeroPages() + " zero), "
+                out.println("  " + passLabel(i, stats.passesPerEntry(), stats.passCount()) + ": " + pass.pages() + " pages (" + pass.zeroPages() + " zero), "
                         + pass.bytes() + " bytes, " + pass.parts() + " parts");
             }
             if (stats.completion() != null) {

@@ -481,7 +481,17 @@ public final class DumpStats implements MigrationConsumer {
         return List.copyOf(blocks.values());
     }
 
-    /** {@return the passes of a live migration (one for a paused VM)} */
+    /** {@return how many passes the live migration made (one for a paused VM)} */
+    public long passCount() {
+        return passes.passCount();
+    }
+
+    /** {@return how many consecutive passes each entry of {@link #passes()} sums (1 up to 65536 passes)} */
+    public int passesPerEntry() {
+        return passes.passesPerEntry();
+    }
+
+    /** {@return the passes of a live migration (one for a paused VM), an entry per {@link #passesPerEntry()}} */
     public List<PassCounter.Pass> passes() {
         return passes.passes();
     }

@@ -34,8 +34,20 @@ public final class PassCounter implements MigrationConsumer {
     public record Pass(long pages, long zeroPages, long bytes, int parts) {
     }
 
+    /**
+     * Passes kept one by one at most: past this many, neighbours are merged in pairs (a stream
+     * whose every page goes backwards would otherwise cost an object per page).
+     */
+    static final int MAX_KEPT = 1 << 16;
+
     private final Map<String, Integer> blockOrder = new HashMap<>();
-    private final List<Pass> passes = new ArrayList<>();
+    /** The passes, an entry per {@link #perEntry} of them. */
+    private List<Pass> passes = new ArrayList<>();
+    private int perEntry = 1;
+    /** The passes of the entry being filled, and how many. */
+    private Pass pending;
+    private int pendingCount;
+    private long passCount;
     private String lastBlock;
     private int lastBlockIndex = -1;
     private long lastOffset = -1;
@@ -132,13 +144,37 @@ public final class PassCounter implements MigrationConsumer {
 
     private void closePass(long offset) {
         if (passStart >= 0 && passPages > 0) {
-            passes.add(new Pass(passPages, passZeroPages, offset - passStart, passParts));
+            add(new Pass(passPages, passZeroPages, offset - passStart, passParts));
         }
         passPages = 0;
         passZeroPages = 0;
         passParts = 0;
         passStart = offset;
         lastOffset = -1;
+    }
+
+    private void add(Pass pass) {
+        passCount++;
+        pending = pending == null ? pass : merge(pending, pass);
+        if (++pendingCount < perEntry) {
+            return;
+        }
+        passes.add(pending);
+        pending = null;
+        pendingCount = 0;
+        if (passes.size() == MAX_KEPT) {
+            List<Pass> merged = new ArrayList<>(MAX_KEPT);
+            for (int i = 0; i < passes.size(); i += 2) {
+                merged.add(merge(passes.get(i), passes.get(i + 1)));
+            }
+            passes = merged;
+            perEntry *= 2;
+        }
+    }
+
+    private static Pass merge(Pass a, Pass b) {
+        return new Pass(a.pages() + b.pages(), a.zeroPages() + b.zeroPages(), a.bytes() + b.bytes(),
+                a.parts() + b.parts());
     }
 
     private void end(long offset) {
@@ -161,12 +197,29 @@ public final class PassCounter implements MigrationConsumer {
         if (completing) {
             return -1;
         }
-        return passes.size() + (passPages > 0 ? 1 : 0);
+        return (int) Math.min(Integer.MAX_VALUE, passCount + (passPages > 0 ? 1 : 0));
     }
 
-    /** {@return the passes ended so far, in order} */
+    /** {@return the passes ended so far} */
+    public long passCount() {
+        return passCount;
+    }
+
+    /**
+     * {@return how many consecutive passes each entry of {@link #passes()} sums: 1 up to 65536 passes, then
+     * 2, 4... (the last entry may sum fewer)}
+     */
+    public int passesPerEntry() {
+        return perEntry;
+    }
+
+    /** {@return the passes ended so far, in order: one entry per pass, or per {@link #passesPerEntry()} passes} */
     public List<Pass> passes() {
-        return List.copyOf(passes);
+        List<Pass> all = new ArrayList<>(passes);
+        if (pending != null) {
+            all.add(pending);
+        }
+        return List.copyOf(all);
     }
 
     /** {@return the completion (END record), or null when the stream had none (or not yet)} */

@@ -188,7 +188,11 @@ public final class DumpStats implements MigrationConsumer {
             return pages() - distinct;
         }
 
-        /** {@return the pages a cell of {@link #map(int)} covers: 1 when the block has at most maxCells pages} */
+        /**
+         * {@return the pages a cell of {@link #map(int)} covers: 1 when the block has at most maxCells pages}
+         *
+         * @param maxCells the most cells wanted
+         */
         public long pagesPerCell(int maxCells) {
             if (maxCells < 1) {
                 throw new IllegalArgumentException("maxCells " + maxCells);

@@ -14,6 +14,38 @@ _qevm() {
     if [ "$COMP_CWORD" -gt 0 ]; then
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
+    # subcommands (qevm NAME ...): their names first, then their own options and files
+    local subcommands='read grep stats diff events report'
+    if [ "$COMP_CWORD" -eq 1 ] && [ "${cur#-}" = "$cur" ]; then
+        COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
+        return
+    fi
+    case ${COMP_WORDS[1]} in
+        stats | events | report)
+            case $prev in
+                -o | --output)
+                    compopt -o filenames 2>/dev/null
+                    local IFS=$'\n'
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return
+                    ;;
+                --snapshot) return ;;
+            esac
+            local own='--snapshot --debug --help'
+            case ${COMP_WORDS[1]} in
+                stats) own="--json $own" ;;
+                report) own="--output $own" ;;
+            esac
+            if [ "${cur#-}" != "$cur" ]; then
+                COMPREPLY=($(compgen -W "$own" -- "$cur"))
+            else
+                compopt -o filenames 2>/dev/null
+                local IFS=$'\n'
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi
+            return
+            ;;
+    esac
     # --name=value: bash splits it at '=' (COMP_WORDBREAKS), into --name, = and value
     if [ "$cur" = "=" ]; then
         prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -107,7 +139,7 @@ _qevm() {
         *)
             # the first word may name a subcommand
             if [ "$COMP_CWORD" -eq 1 ]; then
-                COMPREPLY=($(compgen -W 'read grep' -- "$cur"))
+                COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
             else
                 COMPREPLY=()
             fi

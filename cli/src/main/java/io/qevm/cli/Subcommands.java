@@ -38,6 +38,9 @@ final class Subcommands {
     static {
         ALL.put("read", new ReadCommand());
         ALL.put("grep", new GrepCommand());
+        ALL.put("stats", new StatsCommand());
+        ALL.put("events", new EventsCommand());
+        ALL.put("report", new ReportCommand());
     }
 
     private Subcommands() {

@@ -35,6 +35,10 @@ final class Subcommands {
     /** Every subcommand, by name, in the order {@code qevm --help} lists them. */
     static final Map<String, Subcommand> ALL = new LinkedHashMap<>();
 
+    static {
+        ALL.put("diff", new DiffCommand());
+    }
+
     private Subcommands() {
     }
 

@@ -1,0 +1,461 @@
+package io.qevm;
+
+import io.qevm.memory.PageTable;
+import io.qevm.memory.Spool;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Random access to a dump's guest memory: built in one pass over the stream, an index of where
+ * the last copy of every page lies, then reads of any range, by block and offset or by
+ * guest-physical address.
+ *
+ * <pre>{@code
+ * try (GuestMemory memory = GuestMemory.open(Path.of("vm.mig"), ReadOptions.DEFAULT)) {
+ *     byte[] bytes = new byte[4096];
+ *     memory.readPhysical(0x1000000, bytes, 0, bytes.length);
+ * }
+ * }</pre>
+ *
+ * <p>What the index keeps, per page and whatever the stream's size: where its last copy is (a
+ * fill byte, an offset in the file for raw and mapped-ram pages of a file, or an offset in a
+ * spool file for pages that had to be decoded: zlib, XBZRLE, and every page of a stream that
+ * cannot be read again, such as a pipe or a compressed file) and how many times it was sent: 9
+ * bytes a page, in chunks allocated where pages were sent. The spool is an unlinked temporary
+ * file, gone with {@link #close()} or the process. Pages never sent read as zero, as QEMU's
+ * destination has them.
+ *
+ * <p>Reads are thread-safe after the index is built; {@link #close()} must not race them.
+ */
+public final class GuestMemory implements AutoCloseable {
+
+    /**
+     * A RAM block of the stream.
+     *
+     * @param name     the block's idstr ({@code pc.ram}, {@code mach-virt.ram}, ...)
+     * @param length   its length in bytes, as the stream's block list declares it
+     * @param pageSize the stream's target page size: what {@link #pageKind} and {@link #timesSent} count in
+     */
+    public record Block(String name, long length, int pageSize) {
+
+        /** {@return how many pages the block has (a partial last page counts)} */
+        public long pages() {
+            return (length + pageSize - 1) / pageSize;
+        }
+    }
+
+    /** What a page's last copy is. */
+    public enum PageKind {
+        /** Page contents (raw, compressed, XBZRLE or mapped). */
+        DATA,
+        /** A zero page. */
+        ZERO,
+        /** A page filled with one byte other than zero (the stream allows it; QEMU sends only zero). */
+        FILL,
+        /** Not in the stream: reads as zero. */
+        NEVER_SENT
+    }
+
+    /**
+     * The most guest RAM the index takes, all blocks together (64 TiB): what a stream declares
+     * sizes the index's directory, so a forged block list must not make it allocate without bound.
+     */
+    static final long MAX_TOTAL_RAM = 1L << 46;
+
+    private final MigrationReader reader;
+    private final Spool spool;
+    private final String machine;
+    private final List<Block> blocks;
+    private final Map<String, Integer> byName;
+    private final PageTable[] tables;
+    private final PhysicalMap physicalMap;
+
+    private GuestMemory(MigrationReader reader, Spool spool, String machine, List<Block> blocks, PageTable[] tables) {
+        this.reader = reader;
+        this.spool = spool;
+        this.machine = machine;
+        this.blocks = List.copyOf(blocks);
+        this.tables = tables;
+        this.byName = new HashMap<>();
+        for (int i = 0; i < blocks.size(); i++) {
+            byName.put(blocks.get(i).name(), i);
+        }
+        this.physicalMap = PhysicalMap.of(machine, this.blocks);
+    }
+
+    /**
+     * Indexes the dump at {@code file} in one pass: anything {@link MigrationReader#open(Path, ReadOptions)}
+     * reads (a stream, a compressed file, a libvirt image, a qcow2 snapshot chosen with
+     * {@link ReadOptions.Builder#snapshot}).
+     *
+     * @param file    the dump
+     * @param options how to read it
+     * @return the index, open on the file until {@link #close()}
+     * @throws IOException                               if the file cannot be read
+     * @throws io.qevm.exc.MigrationReadException if the stream is malformed, truncated or over a limit
+     */
+    public static GuestMemory open(Path file, ReadOptions options) throws IOException {
+        return index(MigrationReader.open(file, options));
+    }
+
+    /**
+     * Indexes the rest of {@code reader}'s stream (one pass over its events) and takes ownership
+     * of the reader: {@link #close()} closes it, and so does a failure here.
+     *
+     * @param reader a reader, usually before its first event
+     * @return the index
+     * @throws IOException if the spool file cannot be written
+     */
+    public static GuestMemory index(MigrationReader reader) throws IOException {
+        Spool spool = null;
+        try {
+            spool = new Spool();
+            GuestMemory memory = new Indexer(reader, spool).run();
+            spool.seal();
+            return memory;
+        } catch (IOException | RuntimeException | Error e) {
+            if (spool != null) {
+                spool.close();
+            }
+            reader.close();
+            throw e;
+        }
+    }
+
+    /** One pass over the reader's events, filling the tables. */
+    private static final class Indexer implements PageStore {
+
+        private final MigrationReader reader;
+        private final Spool spool;
+        private final boolean randomAccess;
+        private final List<String> names = new ArrayList<>();
+        private final List<Long> lengths = new ArrayList<>();
+        private final Map<String, Integer> byName = new HashMap<>();
+        private final List<PageTable> tables = new ArrayList<>();
+        /** What the chunks may take: half the heap, so that a forged sparse stream fails cleanly. */
+        private final long chunkBudget = Runtime.getRuntime().maxMemory() / 2;
+        private long chunkBytes;
+        private long declared;
+        private int pageSize;
+        private String machine;
+        private String lastName;
+        private PageTable lastTable;
+
+        Indexer(MigrationReader reader, Spool spool) {
+            this.reader = reader;
+            this.spool = spool;
+            this.randomAccess = reader.isRandomAccess();
+            if (!randomAccess) {
+                // XBZRLE deltas apply to the page's last copy, which a stream cannot read again: ours
+                reader.setPageStore(this);
+            }
+        }
+
+        GuestMemory run() throws IOException {
+            for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
+                switch (e) {
+                    case RAM_PAGE -> dataPage();
+                    case ZERO_PAGE -> table().set(page(), PageTable.FILL | reader.fillByte());
+                    case RAM_BLOCK -> block(reader.blockName(), reader.blockLength());
+                    case CONFIGURATION -> machine = reader.machineName();
+                    default -> {
+                    }
+                }
+            }
+            if (pageSize == 0) {
+                pageSize = (int) Math.max(reader.ramPageSize(), 0);
+                if (pageSize <= 0) {
+                    pageSize = 4096; // no page in the stream, nor a page size: nothing to count in anyway
+                }
+            }
+            List<Block> blocks = new ArrayList<>();
+            PageTable[] all = new PageTable[names.size()];
+            for (int i = 0; i < names.size(); i++) {
+                Block block = new Block(names.get(i), lengths.get(i), pageSize);
+                blocks.add(block);
+                all[i] = tables.get(i) != null ? tables.get(i) : new PageTable(block.pages());
+            }
+            return new GuestMemory(reader, spool, machine, blocks, all);
+        }
+
+        private void block(String name, long length) {
+            if (byName.containsKey(name)) {
+                return;
+            }
+            declared += length;
+            if (length < 0 || declared > MAX_TOTAL_RAM || declared < 0) {
+                throw new IllegalStateException(MemoryMessages.tooMuchRam(name, length, MAX_TOTAL_RAM));
+            }
+            byName.put(name, names.size());
+            names.add(name);
+            lengths.add(length);
+            tables.add(null);
+        }
+
+        /** The current page's block's table, made at its first page (the page size is known by then). */
+        private PageTable table() {
+            String name = reader.blockName();
+            if (name == lastName) { // the reader hands out the block's own String
+                return lastTable;
+            }
+            Integer index = byName.get(name);
+            if (index == null) { // a page of a block the block list did not name: the reader refuses those
+                block(name, 0);
+                index = byName.get(name);
+            }
+            if (pageSize == 0) {
+                pageSize = reader.pageSize();
+            }
+            PageTable table = tables.get(index);
+            if (table == null) {
+                long length = lengths.get(index);
+                table = new PageTable((length + pageSize - 1) / pageSize);
+                tables.set(index, table);
+            }
+            lastName = name;
+            lastTable = table;
+            return table;
+        }
+
+        private long page() {
+            long page = reader.pageOffset() / pageSize;
+            if (lastTable.needsChunk(page)) {
+                chunkBytes += PageTable.CHUNK_BYTES;
+                if (chunkBytes > chunkBudget) {
+                    throw new IllegalStateException(MemoryMessages.indexTooBig(chunkBudget, reader.eventOffset()));
+                }
+            }
+            return page;
+        }
+
+        private void dataPage() throws IOException {
+            PageTable table = table();
+            long page = page();
+            if (randomAccess) {
+                long at = reader.pageSourceOffset();
+                if (at >= 0) {
+                    table.set(page, PageTable.SOURCE | at);
+                    return;
+                }
+            }
+            long previous = table.get(page);
+            MemorySegment data = reader.pageData();
+            long index = reader.pageDataOffset();
+            if ((previous & PageTable.KIND_MASK) == PageTable.SPOOL) {
+                long at = previous & PageTable.VALUE_MASK;
+                spool.overwrite(at, data, index, pageSize);
+                table.set(page, previous);
+            } else {
+                table.set(page, PageTable.SPOOL | spool.append(data, index, pageSize));
+            }
+        }
+
+        @Override
+        public void readPage(String block, long offset, MemorySegment into) throws IOException {
+            Integer index = byName.get(block);
+            PageTable table = index == null ? null : tables.get(index);
+            long location = table == null ? PageTable.NEVER : table.get(offset / pageSize);
+            long value = location & PageTable.VALUE_MASK;
+            switch ((int) (location >>> 62)) {
+                case 0 -> into.fill((byte) 0);
+                case 1 -> into.fill((byte) value);
+                case 3 -> spool.read(value, into);
+                default -> throw new IllegalStateException("a page of a stream kept in the stream"); // never on a stream
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ what the stream holds
+
+    /** {@return the machine type the stream names in its CONFIGURATION record ({@code pc-i440fx-7.2}), or null} */
+    public String machineType() {
+        return machine;
+    }
+
+    /** {@return the RAM blocks, in the order of the stream's block list} */
+    public List<Block> blocks() {
+        return blocks;
+    }
+
+    /**
+     * The block named {@code name}.
+     *
+     * @param name a block's idstr
+     * @return the block, or null when the stream has none of that name
+     */
+    public Block block(String name) {
+        Integer index = byName.get(name);
+        return index == null ? null : blocks.get(index);
+    }
+
+    /**
+     * What the last copy of a page is.
+     *
+     * @param block      the block's name
+     * @param pageNumber the page's number in the block (offset / page size)
+     * @return its kind
+     * @throws IllegalArgumentException if there is no such block or page
+     */
+    public PageKind pageKind(String block, long pageNumber) {
+        int index = blockIndex(block);
+        checkPage(index, pageNumber);
+        long location = tables[index].get(pageNumber);
+        if (location == PageTable.NEVER) {
+            return PageKind.NEVER_SENT;
+        }
+        if ((location & PageTable.KIND_MASK) == PageTable.FILL) {
+            return (location & 0xff) == 0 ? PageKind.ZERO : PageKind.FILL;
+        }
+        return PageKind.DATA;
+    }
+
+    /**
+     * How many times the stream sent a page: 0 never, 1 once, more for a live migration's
+     * resends; saturates at 255.
+     *
+     * @param block      the block's name
+     * @param pageNumber the page's number in the block
+     * @return the count
+     * @throws IllegalArgumentException if there is no such block or page
+     */
+    public int timesSent(String block, long pageNumber) {
+        int index = blockIndex(block);
+        checkPage(index, pageNumber);
+        return tables[index].timesSent(pageNumber);
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /**
+     * Reads {@code length} bytes of block {@code block} from {@code offset}, across pages.
+     *
+     * @param block     the block's name
+     * @param offset    where in the block
+     * @param dst       where the bytes go
+     * @param dstOffset where in {@code dst}
+     * @param length    how many bytes
+     * @throws IllegalArgumentException if there is no such block or the range is not within it
+     * @throws IOException              if the dump cannot be read
+     */
+    public void read(String block, long offset, byte[] dst, int dstOffset, int length) throws IOException {
+        java.util.Objects.checkFromIndexSize(dstOffset, length, dst.length);
+        read(block, offset, MemorySegment.ofArray(dst).asSlice(dstOffset, length));
+    }
+
+    /**
+     * Reads {@code dst.byteSize()} bytes of block {@code block} from {@code offset}, across pages.
+     *
+     * @param block  the block's name
+     * @param offset where in the block
+     * @param dst    where the bytes go: all of it is filled
+     * @throws IllegalArgumentException if there is no such block or the range is not within it
+     * @throws IOException              if the dump cannot be read
+     */
+    public void read(String block, long offset, MemorySegment dst) throws IOException {
+        int index = blockIndex(block);
+        Block b = blocks.get(index);
+        long length = dst.byteSize();
+        if (offset < 0 || offset > b.length() || length > b.length() - offset) {
+            throw new IllegalArgumentException(MemoryMessages.outsideBlock(b.name(), offset, length, b.length()));
+        }
+        readIn(index, offset, dst, 0, length);
+    }
+
+    /** Copies [offset, offset + length) of block {@code index} into {@code dst} at {@code at}: the range is checked. */
+    private void readIn(int index, long offset, MemorySegment dst, long at, long length) {
+        PageTable table = tables[index];
+        int pageSize = blocks.get(index).pageSize();
+        while (length > 0) {
+            long page = offset / pageSize;
+            int inPage = (int) (offset - page * pageSize);
+            int n = (int) Math.min(length, pageSize - inPage);
+            long location = table.get(page);
+            long value = location & PageTable.VALUE_MASK;
+            switch ((int) (location >>> 62)) {
+                case 0 -> dst.asSlice(at, n).fill((byte) 0);
+                case 1 -> dst.asSlice(at, n).fill((byte) value);
+                case 2 -> MemorySegment.copy(reader.bytesAt(value + inPage, n), 0, dst, at, n);
+                default -> spool.copy(value + inPage, dst, at, n);
+            }
+            offset += n;
+            at += n;
+            length -= n;
+        }
+    }
+
+    /**
+     * Reads {@code length} bytes from guest-physical address {@code gpa}, across pages and
+     * across the machine's RAM ranges (see {@link PhysicalMap}).
+     *
+     * @param gpa       the first guest-physical address (unsigned)
+     * @param dst       where the bytes go
+     * @param dstOffset where in {@code dst}
+     * @param length    how many bytes
+     * @throws UnsupportedOperationException if the machine's layout is unknown
+     * @throws IllegalArgumentException      if part of the range is not RAM
+     * @throws IOException                   if the dump cannot be read
+     */
+    public void readPhysical(long gpa, byte[] dst, int dstOffset, int length) throws IOException {
+        java.util.Objects.checkFromIndexSize(dstOffset, length, dst.length);
+        PhysicalMap map = physicalMap();
+        MemorySegment into = MemorySegment.ofArray(dst);
+        long at = dstOffset;
+        long left = length;
+        long address = gpa;
+        while (left > 0) {
+            PhysicalMap.Range range = map.rangeAt(address);
+            if (range == null) {
+                throw new IllegalArgumentException(MemoryMessages.notRam(address, machine));
+            }
+            long inRange = address - range.gpa();
+            long n = Math.min(left, range.length() - inRange);
+            readIn(byName.get(range.block()), range.blockOffset() + inRange, into, at, n);
+            address += n;
+            at += n;
+            left -= n;
+        }
+    }
+
+    /**
+     * {@return where the machine's RAM blocks are in the guest-physical address space}
+     *
+     * @throws UnsupportedOperationException if the machine type is unknown or not one whose
+     *                                       layout is known (the message says to read by block and offset)
+     */
+    public PhysicalMap physicalMap() {
+        if (physicalMap == null) {
+            throw new UnsupportedOperationException(MemoryMessages.unknownMachine(machine, blocks));
+        }
+        return physicalMap;
+    }
+
+    private int blockIndex(String block) {
+        Integer index = byName.get(block);
+        if (index == null) {
+            throw new IllegalArgumentException(MemoryMessages.noBlock(block, blocks));
+        }
+        return index;
+    }
+
+    private void checkPage(int index, long pageNumber) {
+        Block b = blocks.get(index);
+        if (pageNumber < 0 || pageNumber >= b.pages()) {
+            throw new IllegalArgumentException(MemoryMessages.noPage(b.name(), pageNumber, b.pages()));
+        }
+    }
+
+    /** Closes the reader and the spool file. */
+    @Override
+    public void close() {
+        spool.close();
+        reader.close();
+    }
+}

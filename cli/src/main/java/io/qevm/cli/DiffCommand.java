@@ -94,13 +94,6 @@ final class DiffCommand implements Subcommands.Subcommand {
         return OPTIONS;
     }
 
-    /** Opens the guest RAM of a dump for the RAM comparison; replaced in tests. */
-    interface RamOpener {
-        RamDiff.Ram open(Path file, ReadOptions options) throws IOException;
-    }
-
-    static RamOpener ramOpener = LastCopies::open;
-
     @Override
     public int run(CommandLine line, Path workDir, PrintStream out, PrintStream err) throws IOException,
             Options.UsageException {
@@ -131,9 +124,9 @@ final class DiffCommand implements Subcommands.Subcommand {
             Report report = line.has("--json") ? new JsonReport(out, nameA, nameB) : new TextReport(out);
             boolean different = compareDevices(stateA, stateB, compared, report);
             current[0] = nameA;
-            try (RamDiff.Ram ramA = new Named(ramOpener.open(fileA, optionsA), nameA, current)) {
+            try (RamDiff.Ram ramA = new Named(GuestRam.open(fileA, optionsA), nameA, current)) {
                 current[0] = nameB;
-                try (RamDiff.Ram ramB = new Named(ramOpener.open(fileB, optionsB), nameB, current)) {
+                try (RamDiff.Ram ramB = new Named(GuestRam.open(fileB, optionsB), nameB, current)) {
                     report.ramStart();
                     different |= new RamDiff(ramA, ramB).run(report);
                 }
@@ -310,6 +303,8 @@ final class DiffCommand implements Subcommands.Subcommand {
                         + " to 0x" + Long.toHexString(last));
             } else if (a.digest() && b.digest() && a.size() == b.size()) {
                 out.println(where + a.size() + " bytes differ");
+            } else if (a.kind() == io.qevm.FieldKind.BYTES && (a.size() > 32 || b.size() > 32)) {
+                out.println(where + a.size() + " bytes -> " + b.size() + " bytes");
             } else {
                 out.println(where + a.display() + " -> " + b.display());
             }

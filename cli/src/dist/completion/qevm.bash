@@ -5,8 +5,48 @@
 # Needs bash alone (not the bash-completion package). Keep the lists below in step with
 # qevm --help (cli/src/main/java/io/qevm/cli/Options.java).
 
+# qevm diff A B: its options, files for A and B, the snapshots of A or B for --snapshot-a/-b
+_qevm_diff() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} i file= files=()
+    case $prev in
+        --snapshot-a | --snapshot-b)
+            # A and B: the first two words that are not options or option values
+            for ((i = 2; i < COMP_CWORD; i++)); do
+                case ${COMP_WORDS[i]} in
+                    --snapshot-a | --snapshot-b) i=$((i + 1)) ;;
+                    -*) ;;
+                    *) files+=("${COMP_WORDS[i]}") ;;
+                esac
+            done
+            [ "$prev" = --snapshot-a ] && file=${files[0]} || file=${files[1]}
+            if [ -n "$file" ] && [ -f "$file" ]; then
+                COMPREPLY=($(compgen -W "$(qevm -f "$file" --list-snapshots 2>/dev/null \
+                    | awk 'NR > 2 { print $1; print $2 }')" -- "$cur"))
+            fi
+            return
+            ;;
+    esac
+    case $cur in
+        -*) COMPREPLY=($(compgen -W '--help --json --snapshot-a --snapshot-b --debug' -- "$cur")) ;;
+        *)
+            compopt -o filenames 2>/dev/null
+            local IFS=$'\n'
+            COMPREPLY=($(compgen -f -- "$cur"))
+            ;;
+    esac
+}
+
 _qevm() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev= option
+    # subcommands (qevm NAME ARGS...): their names as the first word, then their own completion
+    local subcommands='diff'
+    if [ "$COMP_CWORD" -eq 1 ] && [[ $cur != -* ]]; then
+        COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
+        return
+    fi
+    case ${COMP_WORDS[1]} in
+        diff) _qevm_diff; return ;;
+    esac
     local long='--help --file --incoming --memory --dump --extract --output-dir --ram-only
         --page-size --no-clobber --snapshot --list-snapshots --save --timeout --progress
         --no-progress --debug --version'

@@ -5,6 +5,16 @@
 # Needs bash alone (not the bash-completion package). Keep the lists below in step with
 # qevm --help (cli/src/main/java/io/qevm/cli/Options.java).
 
+# the IDs and names of the snapshots of qcow2 image $1 that start with $cur, as qevm
+# --list-snapshots lists them (the first two columns of its rows: a name with spaces only up to
+# its first)
+_qevm_snapshots() {
+    if [ -n "$1" ] && [ -f "$1" ]; then
+        COMPREPLY=($(compgen -W "$(qevm -f "$1" --list-snapshots 2>/dev/null \
+            | awk 'NR > 2 { print $1; print $2 }')" -- "$cur"))
+    fi
+}
+
 # qevm diff A B: its options, files for A and B, the snapshots of A or B for --snapshot-a/-b
 _qevm_diff() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} i file= files=()
@@ -19,10 +29,7 @@ _qevm_diff() {
                 esac
             done
             [ "$prev" = --snapshot-a ] && file=${files[0]} || file=${files[1]}
-            if [ -n "$file" ] && [ -f "$file" ]; then
-                COMPREPLY=($(compgen -W "$(qevm -f "$file" --list-snapshots 2>/dev/null \
-                    | awk 'NR > 2 { print $1; print $2 }')" -- "$cur"))
-            fi
+            _qevm_snapshots "$file"
             return
             ;;
     esac
@@ -105,18 +112,14 @@ _qevm() {
             return
             ;;
         --snapshot)
-            # the IDs and names of the image given with -f/--file, as qevm --list-snapshots lists
-            # them (the first two columns of its rows: a name with spaces only up to its first)
+            # the snapshots of the image given with -f/--file
             local i file=
             for ((i = 1; i < COMP_CWORD; i++)); do
                 case ${COMP_WORDS[i]} in
                     -f | --f | --fi | --fil | --file) file=${COMP_WORDS[i + 1]} ;;
                 esac
             done
-            if [ -n "$file" ] && [ -f "$file" ]; then
-                COMPREPLY=($(compgen -W "$(qevm -f "$file" --list-snapshots 2>/dev/null \
-                    | awk 'NR > 2 { print $1; print $2 }')" -- "$cur"))
-            fi
+            _qevm_snapshots "$file"
             return
             ;;
     esac

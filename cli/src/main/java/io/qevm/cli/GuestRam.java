@@ -32,8 +32,7 @@ final class GuestRam implements RamDiff.Ram {
     public RamDiff.Kind kind(String block, long page) {
         return switch (memory.pageKind(block, page)) {
             case ZERO, NEVER_SENT -> RamDiff.Kind.ZERO;
-            case FILL -> RamDiff.Kind.FILL;
-            case DATA -> RamDiff.Kind.DATA;
+            case FILL, DATA -> RamDiff.Kind.DATA;
         };
     }
 

@@ -9,8 +9,8 @@ import java.util.Map;
 /**
  * The RAM half of {@code qevm diff}: for each RAM block of two dumps, the runs of pages whose
  * contents (the last copy of each page, as QEMU's destination would hold it) differ. Pages both
- * zero (or never sent) are equal without a read, as are pages filled with the same byte; any
- * other pair is read into two reused buffers and compared.
+ * zero (or never sent) are equal without a read; the others are read, up to 64 pages at a time
+ * from each dump into two reused buffers, and compared page by page.
  */
 final class RamDiff {
 
@@ -38,9 +38,7 @@ final class RamDiff {
     enum Kind {
         /** All zero: a zero page, or never sent (zero on QEMU's destination). */
         ZERO,
-        /** Filled with one byte (which {@link Ram#read} gives). */
-        FILL,
-        /** Anything else: the bytes must be read. */
+        /** Anything else (data, a page filled with another byte): the bytes must be read. */
         DATA
     }
 
@@ -60,13 +58,15 @@ final class RamDiff {
         void blockEnd(long pages, long ranges) throws IOException;
     }
 
-    /** Pages read at a time when compared. */
+    /** The largest page compared as one; bigger pages are compared in pages of 4 KiB. */
     static final int MAX_PAGE = 64 << 10;
+    /** Bytes read at a time from each dump: up to 64 pages. */
+    static final int BATCH_BYTES = 256 << 10;
 
     private final Ram a;
     private final Ram b;
-    private byte[] bufferA = new byte[4096];
-    private byte[] bufferB = new byte[4096];
+    private byte[] bufferA = new byte[0];
+    private byte[] bufferB = new byte[0];
     /** Pages that differ, over all blocks. */
     long pagesDiffering;
     /** Blocks in one dump only, or of different lengths. */
@@ -117,9 +117,10 @@ final class RamDiff {
         if (blockA.length() != blockB.length()) {
             blocksDiffering++;
         }
-        if (bufferA.length < pageSize) {
-            bufferA = new byte[pageSize];
-            bufferB = new byte[pageSize];
+        int batch = Math.clamp(BATCH_BYTES / pageSize, 1, 64); // a bit each in a long
+        if (bufferA.length < batch * pageSize) {
+            bufferA = new byte[batch * pageSize];
+            bufferB = new byte[batch * pageSize];
         }
         sink.blockStart(blockA, blockB, pageSize);
         String name = blockA.name();
@@ -128,17 +129,40 @@ final class RamDiff {
         long runStart = -1;
         long differing = 0;
         long ranges = 0;
-        for (long page = 0; page < pages; page++) {
-            boolean same = samePages ? samePage(name, page, pageSize, common) : sameBytes(name, page, pageSize, common);
-            if (!same) {
-                differing++;
-                if (runStart < 0) {
-                    runStart = page;
+        for (long first = 0; first < pages; first += batch) {
+            int n = (int) Math.min(batch, pages - first);
+            // pages both zero (or never sent) are equal unread; a batch of nothing else is skipped
+            long zero = 0;
+            for (int i = 0; i < n; i++) {
+                if (samePages && a.kind(name, first + i) == Kind.ZERO && b.kind(name, first + i) == Kind.ZERO) {
+                    zero |= 1L << i;
                 }
-            } else if (runStart >= 0) {
-                sink.range(runStart, page - 1);
-                ranges++;
-                runStart = -1;
+            }
+            long offset = first * pageSize;
+            int length = (int) Math.min((long) n * pageSize, common - offset);
+            if (zero != (n == 64 ? -1L : (1L << n) - 1)) {
+                // one read of the batch each: fewer calls than a page at a time
+                a.read(name, offset, bufferA, 0, length);
+                b.read(name, offset, bufferB, 0, length);
+            }
+            for (int i = 0; i < n; i++) {
+                boolean same = (zero & 1L << i) != 0;
+                if (!same) {
+                    int from = i * pageSize;
+                    int to = Math.min(length, from + pageSize);
+                    same = Arrays.mismatch(bufferA, from, to, bufferB, from, to) < 0;
+                }
+                long page = first + i;
+                if (!same) {
+                    differing++;
+                    if (runStart < 0) {
+                        runStart = page;
+                    }
+                } else if (runStart >= 0) {
+                    sink.range(runStart, page - 1);
+                    ranges++;
+                    runStart = -1;
+                }
             }
         }
         if (runStart >= 0) {
@@ -149,43 +173,4 @@ final class RamDiff {
         sink.blockEnd(differing, ranges);
     }
 
-    private boolean samePage(String block, long page, int pageSize, long common) throws IOException {
-        Kind kindA = a.kind(block, page);
-        Kind kindB = b.kind(block, page);
-        if (kindA == Kind.ZERO && kindB == Kind.ZERO) {
-            return true;
-        }
-        long offset = page * pageSize;
-        int length = (int) Math.min(pageSize, common - offset);
-        if (kindA == Kind.FILL && kindB == Kind.FILL) {
-            a.read(block, offset, bufferA, 0, 1);
-            b.read(block, offset, bufferB, 0, 1);
-            return bufferA[0] == bufferB[0];
-        }
-        if (kindA == Kind.ZERO) {
-            b.read(block, offset, bufferB, 0, length);
-            return isZero(bufferB, length);
-        }
-        if (kindB == Kind.ZERO) {
-            a.read(block, offset, bufferA, 0, length);
-            return isZero(bufferA, length);
-        }
-        a.read(block, offset, bufferA, 0, length);
-        b.read(block, offset, bufferB, 0, length);
-        return Arrays.mismatch(bufferA, 0, length, bufferB, 0, length) < 0;
-    }
-
-    private boolean sameBytes(String block, long page, int pageSize, long common) throws IOException {
-        long offset = page * pageSize;
-        int length = (int) Math.min(pageSize, common - offset);
-        a.read(block, offset, bufferA, 0, length);
-        b.read(block, offset, bufferB, 0, length);
-        return Arrays.mismatch(bufferA, 0, length, bufferB, 0, length) < 0;
-    }
-
-    private static final byte[] ZEROS = new byte[MAX_PAGE];
-
-    private static boolean isZero(byte[] buffer, int length) {
-        return Arrays.mismatch(buffer, 0, length, ZEROS, 0, length) < 0;
-    }
 }

@@ -130,6 +130,7 @@ final class DiffCommandTest {
                 "cpu (1)/regs[3]: 0x3 -> 0x7",
                 "cpu (1)/buf: 0102030405060708 -> 0102030405660708",
                 "cpu (1)/cpu/sub/extra: only in B: 0x9",
+                "ram pc.ram: length 0x10000 -> 0x12000",
                 "ram pc.ram: page 0x2 differs (offsets 0x2000-0x2fff)",
                 "ram pc.ram: pages 0x8-0x9 differ (offsets 0x8000-0x9fff)",
                 "ram pc.bios: only in A (8192 bytes)"), lines(result));
@@ -147,6 +148,10 @@ final class DiffCommandTest {
                             "b": "0x7"
                         }""".replaceAll("\\s+", " ")), text);
         assertEquals(List.of(List.of(2L, 2L), List.of(8L, 9L)), jsonRanges(json.out()).get("pc.ram"));
+        assertTrue(text.replaceAll("\\s+", " ").contains(
+                "\"block\": \"pc.ram\", \"length_a\": 65536, \"length_b\": 73728, \"page_size\": 4096"), text);
+        assertTrue(text.replaceAll("\\s+", " ").contains(
+                "\"block\": \"pc.bios\", \"length_a\": 8192, \"length_b\": null"), text);
         // and B against A: the other way round
         CliRun back = run("diff", b.toString(), a.toString());
         assertEquals(1, back.exit());
@@ -166,7 +171,7 @@ final class DiffCommandTest {
         devices.add(changed ? Json.device("kbd", 0, 1, Json.field("mode", "uint8", 1))
                 : Json.device("serial", 0, 1, Json.field("lsr", "uint8", 1)));
         StreamBuilder s = StreamBuilder.stream().configuration(changed ? "pc-q35-7.2" : "pc-i440fx-7.2");
-        s.sectionStart(1, "ram", 0, 4).memSize(changed ? 16 * PAGE : 18 * PAGE).block("pc.ram", 16 * PAGE);
+        s.sectionStart(1, "ram", 0, 4).memSize(18 * PAGE).block("pc.ram", (changed ? 18 : 16) * PAGE);
         if (!changed) {
             s.block("pc.bios", 2 * PAGE);
         }
@@ -183,11 +188,13 @@ final class DiffCommandTest {
         }
         s.eos().footer(1);
         s.sectionEnd(1);
-        // B: page 8 filled with 0xff, page 9 data (A never sends them: zero); page 10 zero in B
+        // B: page 8 filled with 0xff, page 9 data (A never sends them: zero); page 10 zero in B;
+        // B's block is 2 pages longer (pages 16 and 17 not compared)
         if (changed) {
             s.zeroPage(8L * PAGE, "pc.ram", 0xff);
             s.page(9L * PAGE, null, StreamBuilder.pattern(PAGE, 9));
             s.zeroPage(10L * PAGE, null, 0);
+            s.page(17L * PAGE, null, StreamBuilder.pattern(PAGE, 17));
         } else {
             s.page(7L * PAGE, "pc.ram", StreamBuilder.pattern(PAGE, 7)); // sent again, the same
             s.page(0, "pc.bios", StreamBuilder.pattern(PAGE, 50));

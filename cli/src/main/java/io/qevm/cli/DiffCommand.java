@@ -112,25 +112,29 @@ final class DiffCommand implements Subcommands.Subcommand {
         Path fileB = workDir.resolve(nameB);
         boolean debug = line.has("--debug");
         String[] current = {nameA};
-        try {
-            DeviceState stateA = deviceState(fileA, optionsA);
-            current[0] = nameB;
-            DeviceState stateB = deviceState(fileB, optionsB);
-            boolean compared = stateA.described && stateB.described;
+        Dump a = new Dump(nameA, fileA, optionsA, current);
+        Dump b = new Dump(nameB, fileB, optionsB, current);
+        try (a; b) {
+            // the two dumps are read at once, each on a thread (two passes over each file: its
+            // device state, then its RAM index), and then compared
+            Thread other = Thread.ofPlatform().name("qevm-diff-a").start(a::load);
+            b.load();
+            joinUninterruptibly(other);
+            for (Dump dump : List.of(a, b)) {
+                if (dump.failure != null) {
+                    current[0] = dump.name;
+                    throw rethrown(dump.failure);
+                }
+            }
+            boolean compared = a.state.described && b.state.described;
             if (!compared) {
-                err.println("qevm: " + (stateA.described ? nameB : nameA) + ": no JSON description: device state "
+                err.println("qevm: " + (a.state.described ? nameB : nameA) + ": no JSON description: device state "
                         + "not compared, RAM only");
             }
             Report report = line.has("--json") ? new JsonReport(out, nameA, nameB) : new TextReport(out);
-            boolean different = compareDevices(stateA, stateB, compared, report);
-            current[0] = nameA;
-            try (RamDiff.Ram ramA = new Named(GuestRam.open(fileA, optionsA), nameA, current)) {
-                current[0] = nameB;
-                try (RamDiff.Ram ramB = new Named(GuestRam.open(fileB, optionsB), nameB, current)) {
-                    report.ramStart();
-                    different |= new RamDiff(ramA, ramB).run(report);
-                }
-            }
+            boolean different = compareDevices(a.state, b.state, compared, report);
+            report.ramStart();
+            different |= new RamDiff(a.ram, b.ram).run(report);
             report.finish(compared, different);
             return different ? DIFFERENT : SAME;
         } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError e) {
@@ -141,6 +145,66 @@ final class DiffCommand implements Subcommands.Subcommand {
             }
             int code = Main.failure(current[0], debug, "", err, failure);
             return code == Stdout.BROKEN_PIPE ? code : TROUBLE;
+        }
+    }
+
+    /** {@code failure} thrown again as it was (an IOException returned, to be thrown). */
+    private static IOException rethrown(Throwable failure) {
+        return switch (failure) {
+            case IOException io -> io;
+            case RuntimeException r -> throw r;
+            case Error e -> throw e;
+            default -> new IOException(failure); // load() throws nothing else
+        };
+    }
+
+    private static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One dump: its device state and RAM index, loaded by {@link #load()} (on a thread of its own). */
+    private static final class Dump implements AutoCloseable {
+        final String name;
+        final Path file;
+        final ReadOptions options;
+        final String[] current;
+        DeviceState state;
+        RamDiff.Ram ram;
+        /** What {@link #load()} failed with, thrown again by the thread that compares. */
+        Throwable failure;
+
+        Dump(String name, Path file, ReadOptions options, String[] current) {
+            this.name = name;
+            this.file = file;
+            this.options = options;
+            this.current = current;
+        }
+
+        void load() {
+            try {
+                state = deviceState(file, options);
+                ram = new Named(GuestRam.open(file, options), name, current);
+            } catch (Throwable t) {
+                failure = t;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (ram != null) {
+                ram.close();
+            }
         }
     }
 

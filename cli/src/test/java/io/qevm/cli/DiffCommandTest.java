@@ -216,6 +216,24 @@ final class DiffCommandTest {
     }
 
     @Test
+    void withoutADescriptionRamAloneIsCompared() throws IOException {
+        Path a = Files.write(work.resolve("a.mig"), built(false));
+        Path bare = Samples.dump("j-suppress-vmdesc");
+        CliRun result = run("diff", "--json", bare.toString(), a.toString());
+        assertEquals(1, result.exit(), result.err());
+        assertEquals(List.of("qevm: " + bare + ": no JSON description: device state not compared, RAM only"),
+                result.err().lines().toList());
+        Map<String, String> top = topLevel(result.out());
+        assertEquals("false", top.get("device_state_compared"));
+        assertEquals("[]", top.get("fields"));
+        assertEquals("true", top.get("different"));
+        // its RAM against itself: the same
+        CliRun same = run("diff", bare.toString(), bare.toString());
+        assertEquals(0, same.exit(), same.err());
+        assertEquals("", new String(same.out(), UTF_8));
+    }
+
+    @Test
     void aMissingFileIsTrouble() {
         String dump = Samples.dump("a-pc-paused").toString();
         CliRun result = run("diff", dump, "nope.mig");

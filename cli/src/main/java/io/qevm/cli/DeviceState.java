@@ -73,6 +73,11 @@ final class DeviceState {
     final Map<SectionKey, Section> sections = new LinkedHashMap<>();
     /** Whether the dump has a JSON description (else no device field could be read). */
     boolean described;
+    /**
+     * Whether the dump is a plain file, its stream at hand (no container: not a qcow2 image, a
+     * compressed file or a libvirt image), which its RAM index may read from two threads at once.
+     */
+    boolean plainFile;
     /** The machine type the stream names (its CONFIGURATION section), or null. */
     String machine;
     private long fieldCount;
@@ -136,6 +141,7 @@ final class DeviceState {
             }
         }
         state.described = reader.hasDescription();
+        state.plainFile = reader.isRandomAccess() && reader.containers().isEmpty();
         return state;
     }
 

@@ -119,7 +119,7 @@ final class DiffCommand implements Subcommands.Subcommand {
             // device state, then its RAM index), and then compared
             Thread other = Thread.ofPlatform().name("qevm-diff-a").start(a::load);
             b.load();
-            joinUninterruptibly(other);
+            RamDiff.joinUninterruptibly(other);
             for (Dump dump : List.of(a, b)) {
                 if (dump.failure != null) {
                     current[0] = dump.name;
@@ -134,7 +134,7 @@ final class DiffCommand implements Subcommands.Subcommand {
             Report report = line.has("--json") ? new JsonReport(out, nameA, nameB) : new TextReport(out);
             boolean different = compareDevices(a.state, b.state, compared, report);
             report.ramStart();
-            different |= new RamDiff(a.ram, b.ram).run(report);
+            different |= new RamDiff(a.ram, b.ram, a.state.plainFile && b.state.plainFile).run(report);
             report.finish(compared, different);
             return different ? DIFFERENT : SAME;
         } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError e) {
@@ -156,21 +156,6 @@ final class DiffCommand implements Subcommands.Subcommand {
             case Error e -> throw e;
             default -> new IOException(failure); // load() throws nothing else
         };
-    }
-
-    private static void joinUninterruptibly(Thread thread) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                thread.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** One dump: its device state and RAM index, loaded by {@link #load()} (on a thread of its own). */

@@ -65,16 +65,28 @@ final class RamDiff {
 
     private final Ram a;
     private final Ram b;
-    private byte[] bufferA = new byte[0];
-    private byte[] bufferB = new byte[0];
+    private final boolean parallel;
+    private final int maxKeptRuns;
     /** Pages that differ, over all blocks. */
     long pagesDiffering;
     /** Blocks in one dump only, or of different lengths. */
     long blocksDiffering;
 
-    RamDiff(Ram a, Ram b) {
+    /**
+     * {@code parallel}: whether big blocks may be compared by two threads, which only reads of
+     * both dumps from two threads at once allow (plain files: not the VM state of a qcow2 image,
+     * whose clusters are read through one buffer).
+     */
+    RamDiff(Ram a, Ram b, boolean parallel) {
+        this(a, b, parallel, MAX_KEPT_RUNS);
+    }
+
+    /** With a bound on the second thread's runs other than {@link #MAX_KEPT_RUNS} (for tests). */
+    RamDiff(Ram a, Ram b, boolean parallel, int maxKeptRuns) {
         this.a = a;
         this.b = b;
+        this.parallel = parallel;
+        this.maxKeptRuns = maxKeptRuns;
     }
 
     /** Compares every block, telling {@code sink}; returns whether anything differs. */
@@ -117,60 +129,233 @@ final class RamDiff {
         if (blockA.length() != blockB.length()) {
             blocksDiffering++;
         }
-        int batch = Math.clamp(BATCH_BYTES / pageSize, 1, 64); // a bit each in a long
-        if (bufferA.length < batch * pageSize) {
-            bufferA = new byte[batch * pageSize];
-            bufferB = new byte[batch * pageSize];
-        }
         sink.blockStart(blockA, blockB, pageSize);
-        String name = blockA.name();
         long common = Math.min(blockA.length(), blockB.length());
         long pages = Math.ceilDiv(common, pageSize);
-        long runStart = -1;
-        long differing = 0;
-        long ranges = 0;
-        for (long first = 0; first < pages; first += batch) {
-            int n = (int) Math.min(batch, pages - first);
+        Runs runs = new Runs(sink);
+        if (!parallel || pages < PARALLEL_PAGES) {
+            scanner(blockA.name(), pageSize, samePages, common).scan(0, pages, runs);
+        } else {
+            // the second half on a thread of its own, its runs kept (up to a bound: past it, it
+            // stops and the rest is compared here) until the first half's are told
+            long half = pages / 2 / 64 * 64;
+            Scanner second = scanner(blockA.name(), pageSize, samePages, common);
+            Kept kept = new Kept(maxKeptRuns);
+            Thread worker = Thread.ofPlatform().name("qevm-diff-ram").start(() -> second.scanKept(half, pages, kept));
+            try {
+                scanner(blockA.name(), pageSize, samePages, common).scan(0, half, runs);
+            } finally {
+                joinUninterruptibly(worker); // never left reading a dump that is about to be closed
+            }
+            switch (kept.failure) {
+                case null -> {
+                }
+                case IOException io -> throw io;
+                case RuntimeException r -> throw r;
+                case Error e -> throw e;
+                default -> throw new IllegalStateException(kept.failure); // scanKept catches nothing else
+            }
+            for (int i = 0; i < kept.size; i += 2) {
+                runs.add(kept.runs[i], kept.runs[i + 1]);
+            }
+            if (kept.stoppedAt < pages) {
+                second.scan(kept.stoppedAt, pages, runs);
+            }
+        }
+        runs.flush();
+        pagesDiffering += runs.pages;
+        sink.blockEnd(runs.pages, runs.count);
+    }
+
+    /** Blocks of at least this many pages are compared by two threads, a half each. */
+    static final long PARALLEL_PAGES = 16384;
+    /** The most runs the second thread keeps (16 MiB) before it stops and leaves the rest. */
+    static final int MAX_KEPT_RUNS = 1 << 20;
+
+    private Scanner scanner(String block, int pageSize, boolean samePages, long common) {
+        return new Scanner(block, pageSize, samePages, common);
+    }
+
+    /** Where a scan puts the runs of differing pages it finds. */
+    private interface RunTarget {
+
+        void add(long first, long last) throws IOException;
+
+        /** Whether the scan should stop (at the start of its next batch). */
+        boolean full();
+    }
+
+    /** Runs of differing pages told to a sink in order, adjacent ones joined into one. */
+    private static final class Runs implements RunTarget {
+        private final Sink sink;
+        private long first = -1;
+        private long last = -1;
+        long pages;
+        long count;
+
+        Runs(Sink sink) {
+            this.sink = sink;
+        }
+
+        @Override
+        public boolean full() {
+            return false;
+        }
+
+        @Override
+        public void add(long from, long to) throws IOException {
+            pages += to - from + 1;
+            if (first >= 0 && last + 1 == from) {
+                last = to;
+                return;
+            }
+            flush();
+            first = from;
+            last = to;
+        }
+
+        void flush() throws IOException {
+            if (first >= 0) {
+                sink.range(first, last);
+                count++;
+                first = -1;
+            }
+        }
+    }
+
+    /** What the second thread found: runs as (first, last) pairs, up to a bound, and where it stopped. */
+    private static final class Kept implements RunTarget {
+        private final int maxRuns;
+        long[] runs = new long[64];
+        int size;
+        long stoppedAt = Long.MAX_VALUE;
+        Throwable failure;
+
+        Kept(int maxRuns) {
+            this.maxRuns = maxRuns;
+        }
+
+        @Override
+        public boolean full() {
+            return size >= 2L * maxRuns;
+        }
+
+        @Override
+        public void add(long first, long last) {
+            if (size + 2 > runs.length) {
+                runs = Arrays.copyOf(runs, runs.length * 2);
+            }
+            runs[size++] = first;
+            runs[size++] = last;
+        }
+    }
+
+    /** Compares the pages of one block, with buffers of its own. */
+    private final class Scanner {
+        private final String block;
+        private final int pageSize;
+        private final boolean samePages;
+        private final long common;
+        private final int batch;
+        private final byte[] bufferA;
+        private final byte[] bufferB;
+
+        Scanner(String block, int pageSize, boolean samePages, long common) {
+            this.block = block;
+            this.pageSize = pageSize;
+            this.samePages = samePages;
+            this.common = common;
+            this.batch = Math.clamp(BATCH_BYTES / pageSize, 1, 64); // a bit each in a long
+            this.bufferA = new byte[batch * pageSize];
+            this.bufferB = new byte[batch * pageSize];
+        }
+
+        /**
+         * Pages [from, to): their runs to {@code runs}, a run open at the end closed there;
+         * stops early, at the start of a batch, once {@code runs} is full. Returns where it stopped.
+         */
+        long scan(long from, long to, RunTarget runs) throws IOException {
+            long runStart = -1;
+            for (long first = from; first < to; first += batch) {
+                if (runs.full()) {
+                    if (runStart >= 0) {
+                        runs.add(runStart, first - 1);
+                    }
+                    return first;
+                }
+                long differ = differing(first, (int) Math.min(batch, to - first));
+                for (int i = 0; i < batch && first + i < to; i++) {
+                    long page = first + i;
+                    if ((differ & 1L << i) != 0) {
+                        if (runStart < 0) {
+                            runStart = page;
+                        }
+                    } else if (runStart >= 0) {
+                        runs.add(runStart, page - 1);
+                        runStart = -1;
+                    }
+                }
+            }
+            if (runStart >= 0) {
+                runs.add(runStart, to - 1);
+            }
+            return to;
+        }
+
+        /** As {@link #scan}, on the second thread: runs kept, up to {@code maxKeptRuns}. */
+        void scanKept(long from, long to, Kept kept) {
+            try {
+                kept.stoppedAt = scan(from, to, kept);
+            } catch (IOException | RuntimeException | Error e) {
+                kept.failure = e;
+            }
+        }
+
+        /** Which of the {@code n} pages from {@code first} differ: a bit each. */
+        private long differing(long first, int n) throws IOException {
             // pages both zero (or never sent) are equal unread; a batch of nothing else is skipped
             long zero = 0;
-            for (int i = 0; i < n; i++) {
-                if (samePages && a.kind(name, first + i) == Kind.ZERO && b.kind(name, first + i) == Kind.ZERO) {
-                    zero |= 1L << i;
+            if (samePages) {
+                for (int i = 0; i < n; i++) {
+                    if (a.kind(block, first + i) == Kind.ZERO && b.kind(block, first + i) == Kind.ZERO) {
+                        zero |= 1L << i;
+                    }
                 }
+            }
+            long all = n == 64 ? -1L : (1L << n) - 1;
+            if (zero == all) {
+                return 0;
             }
             long offset = first * pageSize;
             int length = (int) Math.min((long) n * pageSize, common - offset);
-            if (zero != (n == 64 ? -1L : (1L << n) - 1)) {
-                // one read of the batch each: fewer calls than a page at a time
-                a.read(name, offset, bufferA, 0, length);
-                b.read(name, offset, bufferB, 0, length);
-            }
+            // one read of the batch from each dump: fewer calls than a page at a time
+            a.read(block, offset, bufferA, 0, length);
+            b.read(block, offset, bufferB, 0, length);
+            long differ = 0;
             for (int i = 0; i < n; i++) {
-                boolean same = (zero & 1L << i) != 0;
-                if (!same) {
-                    int from = i * pageSize;
-                    int to = Math.min(length, from + pageSize);
-                    same = Arrays.mismatch(bufferA, from, to, bufferB, from, to) < 0;
-                }
-                long page = first + i;
-                if (!same) {
-                    differing++;
-                    if (runStart < 0) {
-                        runStart = page;
-                    }
-                } else if (runStart >= 0) {
-                    sink.range(runStart, page - 1);
-                    ranges++;
-                    runStart = -1;
+                int from = i * pageSize;
+                int to = Math.min(length, from + pageSize);
+                if ((zero & 1L << i) == 0 && Arrays.mismatch(bufferA, from, to, bufferB, from, to) >= 0) {
+                    differ |= 1L << i;
                 }
             }
+            return differ;
         }
-        if (runStart >= 0) {
-            sink.range(runStart, pages - 1);
-            ranges++;
-        }
-        pagesDiffering += differing;
-        sink.blockEnd(differing, ranges);
     }
 
+    /** Waits for {@code thread} to end, however often interrupted (the interrupt kept). */
+    static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -46,7 +46,7 @@ _qevm_diff() {
 _qevm() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev= option
     # subcommands (qevm NAME ARGS...): their names as the first word, then their own completion
-    local subcommands='diff'
+    local subcommands='read grep diff'
     if [ "$COMP_CWORD" -eq 1 ] && [[ $cur != -* ]]; then
         COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
         return
@@ -68,6 +68,27 @@ _qevm() {
     elif [ "$prev" = "=" ] && [ "$COMP_CWORD" -gt 1 ]; then
         prev=${COMP_WORDS[COMP_CWORD - 2]}
     fi
+    # qevm read|grep FILE ...: the subcommand's own options (qevm NAME --help), else a file
+    case ${COMP_WORDS[1]:-} in
+        read | grep)
+            if [ "$COMP_CWORD" -gt 1 ]; then
+                local sub_long='--text --hex --max --json --snapshot --debug --help' sub_short='-h'
+                if [ "${COMP_WORDS[1]}" = read ]; then
+                    sub_long='--gpa --block --offset --length --raw --output --snapshot --debug --help'
+                    sub_short='-o -h'
+                fi
+                case $cur in
+                    -*) COMPREPLY=($(compgen -W "$sub_short $sub_long" -- "$cur")) ;;
+                    *)
+                        compopt -o filenames 2>/dev/null
+                        local IFS=$'\n'
+                        COMPREPLY=($(compgen -f -- "$cur"))
+                        ;;
+                esac
+                return
+            fi
+            ;;
+    esac
     # an abbreviated long option stands for the one option it is a prefix of
     case $prev in
         --?*)
@@ -126,7 +147,7 @@ _qevm() {
     case $cur in
         --*) COMPREPLY=($(compgen -W "$long" -- "$cur")) ;;
         -*) COMPREPLY=($(compgen -W "$short $long" -- "$cur")) ;;
-        *) COMPREPLY=() ;;
+        *) COMPREPLY=() ;; # a subcommand's name as the first word: above
     esac
 }
 

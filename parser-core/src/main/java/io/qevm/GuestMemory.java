@@ -1,5 +1,8 @@
 package io.qevm;
 
+import io.qevm.exc.LimitExceededException;
+import io.qevm.exc.ReadContext;
+import io.qevm.memory.MappedView;
 import io.qevm.memory.PageTable;
 import io.qevm.memory.Spool;
 import java.io.IOException;
@@ -33,7 +36,9 @@ import java.util.Map;
  * file, gone with {@link #close()} or the process. Pages never sent read as zero, as QEMU's
  * destination has them.
  *
- * <p>Reads are thread-safe after the index is built; {@link #close()} must not race them.
+ * <p>A dump in a plain file, and the spool, are read through their mappings, whose pages are
+ * handed back to the kernel once reads have touched 128 MiB of them, so that the resident set
+ * stays bounded however much is read. Not thread-safe.
  */
 public final class GuestMemory implements AutoCloseable {
 
@@ -72,6 +77,8 @@ public final class GuestMemory implements AutoCloseable {
 
     private final MigrationReader reader;
     private final Spool spool;
+    /** The whole dump, when a plain file (mapped) or an array: copied from directly; else null (bytesAt). */
+    private final MappedView whole;
     private final String machine;
     private final List<Block> blocks;
     private final Map<String, Integer> byName;
@@ -89,12 +96,27 @@ public final class GuestMemory implements AutoCloseable {
             byName.put(blocks.get(i).name(), i);
         }
         this.physicalMap = PhysicalMap.of(machine, this.blocks);
+        // a stream straight in a file or an array: one view of it all, no window per read
+        // (containers' sources may assemble windows: those are read through bytesAt)
+        boolean plain = reader.isRandomAccess() && reader.containers().isEmpty() && reader.sourceSize() > 0;
+        this.whole = plain ? new MappedView(reader.bytesAt(0, reader.sourceSize())) : null;
+    }
+
+    /** Copies {@code n} bytes at {@code offset} of the source into {@code dst} at {@code at}. */
+    private void copyFromSource(long offset, MemorySegment dst, long at, int n) {
+        if (whole == null) {
+            MemorySegment.copy(reader.bytesAt(offset, n), 0, dst, at, n);
+            return;
+        }
+        whole.copy(offset, dst, at, n);
     }
 
     /**
      * Indexes the dump at {@code file} in one pass: anything {@link MigrationReader#open(Path, ReadOptions)}
      * reads (a stream, a compressed file, a libvirt image, a qcow2 snapshot chosen with
-     * {@link ReadOptions.Builder#snapshot}).
+     * {@link ReadOptions.Builder#snapshot}). A dump without its JSON description (suppress-vmdesc)
+     * is read too: guest memory needs none ({@link ReadOptions.Feature#REQUIRE_DESCRIPTION} is
+     * turned off).
      *
      * @param file    the dump
      * @param options how to read it
@@ -103,7 +125,23 @@ public final class GuestMemory implements AutoCloseable {
      * @throws io.qevm.exc.MigrationReadException if the stream is malformed, truncated or over a limit
      */
     public static GuestMemory open(Path file, ReadOptions options) throws IOException {
-        return index(MigrationReader.open(file, options));
+        return index(MigrationReader.open(file, ramOnly(options)));
+    }
+
+    /** {@code options} without {@link ReadOptions.Feature#REQUIRE_DESCRIPTION}: guest memory needs none. */
+    private static ReadOptions ramOnly(ReadOptions options) {
+        ReadOptions.Builder b = ReadOptions.builder().limits(options.limits()).snapshot(options.snapshot());
+        for (ReadOptions.Feature feature : ReadOptions.Feature.values()) {
+            if (options.isEnabled(feature)) {
+                b.enable(feature);
+            } else {
+                b.disable(feature);
+            }
+        }
+        if (options.pageSize() > 0) {
+            b.pageSize(options.pageSize());
+        }
+        return b.disable(ReadOptions.Feature.REQUIRE_DESCRIPTION).build();
     }
 
     /**
@@ -143,6 +181,9 @@ public final class GuestMemory implements AutoCloseable {
         /** What the chunks may take: half the heap, so that a forged sparse stream fails cleanly. */
         private final long chunkBudget = Runtime.getRuntime().maxMemory() / 2;
         private long chunkBytes;
+        /** Spool slots no page uses any more. */
+        private long[] free = new long[16];
+        private int freeCount;
         private long declared;
         private int pageSize;
         private String machine;
@@ -163,7 +204,10 @@ public final class GuestMemory implements AutoCloseable {
             for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
                 switch (e) {
                     case RAM_PAGE -> dataPage();
-                    case ZERO_PAGE -> table().set(page(), PageTable.FILL | reader.fillByte());
+                    case ZERO_PAGE -> {
+                        PageTable table = table();
+                        freeIfSpooled(table.set(page(), PageTable.FILL | reader.fillByte()));
+                    }
                     case RAM_BLOCK -> block(reader.blockName(), reader.blockLength());
                     case CONFIGURATION -> machine = reader.machineName();
                     default -> {
@@ -186,13 +230,17 @@ public final class GuestMemory implements AutoCloseable {
             return new GuestMemory(reader, spool, machine, blocks, all);
         }
 
+        private ReadContext where() {
+            return new ReadContext(reader.eventOffset(), reader.position(), null, -1, reader.currentEvent().name());
+        }
+
         private void block(String name, long length) {
             if (byName.containsKey(name)) {
                 return;
             }
             declared += length;
             if (length < 0 || declared > MAX_TOTAL_RAM || declared < 0) {
-                throw new IllegalStateException(MemoryMessages.tooMuchRam(name, length, MAX_TOTAL_RAM));
+                throw new LimitExceededException(MemoryMessages.tooMuchRam(name, length, MAX_TOTAL_RAM), where());
             }
             byName.put(name, names.size());
             names.add(name);
@@ -230,7 +278,7 @@ public final class GuestMemory implements AutoCloseable {
             if (lastTable.needsChunk(page)) {
                 chunkBytes += PageTable.CHUNK_BYTES;
                 if (chunkBytes > chunkBudget) {
-                    throw new IllegalStateException(MemoryMessages.indexTooBig(chunkBudget, reader.eventOffset()));
+                    throw new LimitExceededException(MemoryMessages.indexTooBig(chunkBudget), where());
                 }
             }
             return page;
@@ -242,7 +290,7 @@ public final class GuestMemory implements AutoCloseable {
             if (randomAccess) {
                 long at = reader.pageSourceOffset();
                 if (at >= 0) {
-                    table.set(page, PageTable.SOURCE | at);
+                    freeIfSpooled(table.set(page, PageTable.SOURCE | at));
                     return;
                 }
             }
@@ -253,8 +301,25 @@ public final class GuestMemory implements AutoCloseable {
                 long at = previous & PageTable.VALUE_MASK;
                 spool.overwrite(at, data, index, pageSize);
                 table.set(page, previous);
+            } else if (freeCount > 0) {
+                long at = free[--freeCount];
+                spool.overwrite(at, data, index, pageSize);
+                table.set(page, PageTable.SPOOL | at);
             } else {
                 table.set(page, PageTable.SPOOL | spool.append(data, index, pageSize));
+            }
+        }
+
+        /**
+         * A page whose spooled copy was replaced by one kept elsewhere gives its slot back: the
+         * spool holds at most one slot a page, however a live stream alternates encodings.
+         */
+        private void freeIfSpooled(long previous) {
+            if ((previous & PageTable.KIND_MASK) == PageTable.SPOOL) {
+                if (freeCount == free.length) {
+                    free = Arrays.copyOf(free, freeCount * 2);
+                }
+                free[freeCount++] = previous & PageTable.VALUE_MASK;
             }
         }
 
@@ -382,7 +447,7 @@ public final class GuestMemory implements AutoCloseable {
             switch ((int) (location >>> 62)) {
                 case 0 -> dst.asSlice(at, n).fill((byte) 0);
                 case 1 -> dst.asSlice(at, n).fill((byte) value);
-                case 2 -> MemorySegment.copy(reader.bytesAt(value + inPage, n), 0, dst, at, n);
+                case 2 -> copyFromSource(value + inPage, dst, at, n);
                 default -> spool.copy(value + inPage, dst, at, n);
             }
             offset += n;

@@ -13,9 +13,9 @@ final class MemoryMessages {
                 + " bytes, which brings the dump's RAM over the " + (max >> 40) + " TiB that guest memory is indexed for";
     }
 
-    static String indexTooBig(long budget, long offset) {
-        return "the page index needs more than " + (budget >> 20) + " MiB (pages spread sparsely over large blocks)"
-                + " at byte offset " + offset + "; give Java more memory (-Xmx)";
+    static String indexTooBig(long budget) {
+        return "the page index needs more than " + (budget >> 20) + " MiB (pages spread sparsely over large blocks);"
+                + " give Java more memory (-Xmx)";
     }
 
     static String outsideBlock(String block, long offset, long length, long blockLength) {

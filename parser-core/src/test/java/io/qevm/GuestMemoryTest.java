@@ -169,6 +169,46 @@ class GuestMemoryTest {
         }
     }
 
+    /** On a stream every page is spooled; a page replaced by a zero page gives its slot to the next. */
+    @Test
+    void spoolSlotsAreReusedWithoutMixingPages() throws Exception {
+        byte[][] pages = new byte[3][4096];
+        for (int p = 0; p < 3; p++) {
+            java.util.Arrays.fill(pages[p], (byte) ('A' + p));
+        }
+        StreamBuilder b = StreamBuilder.stream();
+        b.sectionStart(1, "ram", 0, 4).memSize(0x4000).block("ram", 0x4000).eos().footer(1);
+        b.sectionEnd(1).page(0, "ram", pages[0]).zeroPage(0, null, 0).page(0x1000, null, pages[1])
+                .page(0x2000, null, pages[2]).page(0x3000, null, pages[0]).zeroPage(0x3000, null, 0)
+                .page(0x1000, null, pages[2]).eos().footer(1);
+        byte[] bytes = b.eof().description(ReaderTests.desc()).toByteArray();
+        try (GuestMemory memory = GuestMemory.index(
+                MigrationReader.open(new java.io.ByteArrayInputStream(bytes), ReadOptions.DEFAULT))) {
+            byte[] all = new byte[0x4000];
+            memory.read("ram", 0, all, 0, all.length);
+            byte[] want = new byte[0x4000];
+            System.arraycopy(pages[2], 0, want, 0x1000, 4096);
+            System.arraycopy(pages[2], 0, want, 0x2000, 4096);
+            assertArrayEquals(want, all);
+            assertEquals(GuestMemory.PageKind.ZERO, memory.pageKind("ram", 3));
+            assertEquals(2, memory.timesSent("ram", 1));
+        }
+    }
+
+    /** A block list declaring more RAM than the index takes: a limit, located, before any allocation. */
+    @Test
+    void aForgedBlockLengthIsALimitNotAnAllocation() {
+        StreamBuilder b = StreamBuilder.stream();
+        long huge = 1L << 48; // under the reader's own limit (2^40 pages), over the index's 64 TiB
+        b.sectionStart(1, "ram", 0, 4).memSize(huge).block("ram", huge).eos().footer(1);
+        byte[] bytes = b.eof().toByteArray();
+        io.qevm.exc.LimitExceededException e = assertThrows(io.qevm.exc.LimitExceededException.class,
+                () -> GuestMemory.index(MigrationReader.open(bytes, ReadOptions.builder()
+                        .disable(ReadOptions.Feature.REQUIRE_DESCRIPTION).build())));
+        assertTrue(e.getMessage().contains("RAM block 'ram' declares 281474976710656 bytes"), e.getMessage());
+        assertTrue(e.getMessage().contains("byte"), e.getMessage());
+    }
+
     @Test
     void machinesLayouts() {
         List<GuestMemory.Block> arm = List.of(new GuestMemory.Block("mach-virt.ram", 1L << 30, 4096));

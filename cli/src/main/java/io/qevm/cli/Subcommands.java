@@ -36,6 +36,8 @@ final class Subcommands {
     static final Map<String, Subcommand> ALL = new LinkedHashMap<>();
 
     static {
+        ALL.put("read", new ReadCommand());
+        ALL.put("grep", new GrepCommand());
         ALL.put("diff", new DiffCommand());
     }
 

@@ -4,7 +4,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -29,6 +28,7 @@ public final class Spool implements Closeable {
     private long flushed;
     private Arena arena;
     private MemorySegment mapped;
+    private MappedView view;
 
     public Spool() throws IOException {
         Path file = Files.createTempFile("qevm-memory-", ".tmp");
@@ -90,17 +90,7 @@ public final class Spool implements Closeable {
 
     /** Copies {@code length} bytes at {@code at} of the sealed spool into {@code dst} at {@code dstIndex}. */
     public void copy(long at, MemorySegment dst, long dstIndex, int length) {
-        MemorySegment.copy(mapped, at, dst, dstIndex, length);
-    }
-
-    /** Copies {@code length} bytes at {@code at} of the sealed spool into {@code dst} at {@code dstIndex}. */
-    public void copy(long at, byte[] dst, int dstIndex, int length) {
-        MemorySegment.copy(mapped, ValueLayout.JAVA_BYTE, at, dst, dstIndex, length);
-    }
-
-    /** The spooled bytes as one segment (after {@link #seal()}). */
-    public MemorySegment segment() {
-        return mapped;
+        view.copy(at, dst, dstIndex, length);
     }
 
     /** No more writes: flushes and maps the file for reading. */
@@ -108,6 +98,7 @@ public final class Spool implements Closeable {
         flush();
         arena = Arena.ofShared();
         mapped = flushed == 0 ? MemorySegment.NULL : channel.map(FileChannel.MapMode.READ_ONLY, 0, flushed, arena);
+        view = new MappedView(mapped);
     }
 
     private void flush() throws IOException {
@@ -125,6 +116,7 @@ public final class Spool implements Closeable {
             arena = null;
         }
         mapped = null;
+        view = null;
         try {
             channel.close();
         } catch (IOException e) {

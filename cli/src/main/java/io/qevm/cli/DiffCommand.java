@@ -75,7 +75,9 @@ final class DiffCommand implements Subcommands.Subcommand {
 
             exit status: 0 the dumps are the same, 1 they differ, 2 trouble: bad usage, or
             A or B cannot be read (a missing file, a broken dump: one line on stderr naming the
-            file and, for a broken dump, the byte offset).
+            file and, for a broken dump, the byte offset). As for every command, standard
+            output that cannot be written is 1 with one line, and 141 (quietly) when its reader
+            went away.
             """;
 
     private static final List<CommandLine.Option> OPTIONS = List.of(
@@ -138,6 +140,9 @@ final class DiffCommand implements Subcommands.Subcommand {
             report.finish(compared, different);
             return different ? DIFFERENT : SAME;
         } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            if (e instanceof Stdout.Failure stdout) {
+                throw stdout; // reported as for every command: 141 when its reader went away, else 1
+            }
             Throwable failure = e instanceof JacksonException j && j.getCause() instanceof IOException io ? io : e;
             if (failure instanceof DeviceState.DiffLimitException limit) {
                 err.println("qevm: " + limit.getMessage());

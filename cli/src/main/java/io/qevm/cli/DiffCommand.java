@@ -102,9 +102,9 @@ final class DiffCommand implements Subcommands.Subcommand {
         List<String> files = line.positionals("A", "B");
         String nameA = files.get(0);
         String nameB = files.get(1);
-        for (String name : files) {
-            if (name.equals("-")) {
-                throw new Options.UsageException("diff: argument " + (name == nameA ? "A" : "B")
+        for (int i = 0; i < 2; i++) {
+            if (files.get(i).equals("-")) {
+                throw new Options.UsageException("diff: argument " + (i == 0 ? "A" : "B")
                         + ": standard input cannot be read twice: give a file");
             }
         }

@@ -261,6 +261,10 @@ final class DiffCommandTest {
         CliRun result = run("diff", "only-one.mig");
         assertEquals(2, result.exit());
         assertTrue(result.err().contains("the following arguments are required: B"), result.err());
+        CliRun stdin = run("diff", "a.mig", "-");
+        assertEquals(2, stdin.exit());
+        assertEquals(List.of("qevm diff: error: argument B: standard input cannot be read twice: give a file "
+                + "(see qevm diff --help)"), stdin.err().lines().toList());
         CliRun help = run("diff", "--help");
         assertEquals(0, help.exit());
         assertTrue(new String(help.out(), UTF_8).startsWith("usage: qevm diff A B"));

@@ -39,6 +39,7 @@ final class Subcommands {
         ALL.put("read", new ReadCommand());
         ALL.put("grep", new GrepCommand());
         ALL.put("stats", new StatsCommand());
+        ALL.put("diff", new DiffCommand());
         ALL.put("events", new EventsCommand());
         ALL.put("report", new ReportCommand());
     }

@@ -89,7 +89,7 @@ record Options(String file, String dump, boolean memory, boolean extract, String
               qevm read FILE ...     bytes of guest memory, by address or by block
               qevm grep FILE ...     where a text or bytes lie in guest memory
               qevm stats FILE        what the stream holds, counted
-              qevm diff A B          what differs between two dumps
+              qevm diff A B          what differs between two dumps (exit 0 same, 1 not)
               qevm events FILE       every event, one JSON object a line
               qevm report FILE ...   one self-contained HTML page about the dump
 

@@ -1,5 +1,6 @@
 package io.qevm;
 
+import io.qevm.consume.MigrationConsumer;
 import io.qevm.exc.LimitExceededException;
 import io.qevm.exc.ReadContext;
 import io.qevm.memory.MappedView;
@@ -37,8 +38,11 @@ import java.util.Map;
  * destination has them.
  *
  * <p>A dump in a plain file, and the spool, are read through their mappings, whose pages are
- * handed back to the kernel once reads have touched 128 MiB of them, so that the resident set
- * stays bounded however much is read. Not thread-safe.
+ * handed back to the kernel once reads have touched 64 MiB of them (counted in the kernel's
+ * 64 KiB fault-around windows: reads spread over more than 1024 such windows map pages in again),
+ * so that the resident set stays bounded however much is read. Not thread-safe: one thread at a
+ * time (reads that run at once on two threads of a plain file's index are safe for the bytes,
+ * only the release count may drift).
  */
 public final class GuestMemory implements AutoCloseable {
 
@@ -153,10 +157,26 @@ public final class GuestMemory implements AutoCloseable {
      * @throws IOException if the spool file cannot be written
      */
     public static GuestMemory index(MigrationReader reader) throws IOException {
+        return index(reader, null);
+    }
+
+    /**
+     * As {@link #index(MigrationReader)}, handing every event of the pass to {@code alsoSee} as
+     * well (EOF too, once), after the index has taken what it needs of it: what else the caller
+     * wants of the stream (its device state, counts) without reading it a second time. A failure
+     * of {@code alsoSee} ends the pass as a failure of the stream would (the reader closed).
+     *
+     * @param reader  a reader, usually before its first event
+     * @param alsoSee called on each event with the reader on it (views valid during the call only),
+     *                or null
+     * @return the index
+     * @throws IOException if the spool file cannot be written, or as {@code alsoSee} throws
+     */
+    public static GuestMemory index(MigrationReader reader, MigrationConsumer alsoSee) throws IOException {
         Spool spool = null;
         try {
             spool = new Spool();
-            GuestMemory memory = new Indexer(reader, spool).run();
+            GuestMemory memory = new Indexer(reader, spool, alsoSee).run();
             spool.seal();
             return memory;
         } catch (IOException | RuntimeException | Error e) {
@@ -173,6 +193,7 @@ public final class GuestMemory implements AutoCloseable {
 
         private final MigrationReader reader;
         private final Spool spool;
+        private final MigrationConsumer alsoSee;
         private final boolean randomAccess;
         private final List<String> names = new ArrayList<>();
         private final List<Long> lengths = new ArrayList<>();
@@ -190,9 +211,10 @@ public final class GuestMemory implements AutoCloseable {
         private String lastName;
         private PageTable lastTable;
 
-        Indexer(MigrationReader reader, Spool spool) {
+        Indexer(MigrationReader reader, Spool spool, MigrationConsumer alsoSee) {
             this.reader = reader;
             this.spool = spool;
+            this.alsoSee = alsoSee;
             this.randomAccess = reader.isRandomAccess();
             if (!randomAccess) {
                 // XBZRLE deltas apply to the page's last copy, which a stream cannot read again: ours
@@ -213,6 +235,12 @@ public final class GuestMemory implements AutoCloseable {
                     default -> {
                     }
                 }
+                if (alsoSee != null) {
+                    alsoSee.accept(e, reader);
+                }
+            }
+            if (alsoSee != null) {
+                alsoSee.accept(MigrationEvent.EOF, reader);
             }
             if (pageSize == 0) {
                 pageSize = (int) Math.max(reader.ramPageSize(), 0);

@@ -1,9 +1,8 @@
 package io.qevm.cli;
 
 import io.qevm.GuestMemory;
-import io.qevm.ReadOptions;
+import io.qevm.MigrationReader;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 
 /** A dump's RAM for {@code qevm diff}, as the library's {@link GuestMemory} indexes it. */
@@ -19,8 +18,12 @@ final class GuestRam implements RamDiff.Ram {
                 .toList();
     }
 
-    static GuestRam open(Path file, ReadOptions options) throws IOException {
-        return new GuestRam(GuestMemory.open(file, options));
+    /**
+     * Indexes {@code reader}'s dump (the reader is the index's from now on, closed on failure),
+     * handing every event of the pass to {@code device} as well: one pass over the file for both.
+     */
+    static GuestRam open(MigrationReader reader, DeviceState device) throws IOException {
+        return new GuestRam(GuestMemory.index(reader, device::accept));
     }
 
     @Override

@@ -186,7 +186,7 @@ final class DiffCommand implements Subcommands.Subcommand {
         void load() {
             try {
                 DeviceState device = new DeviceState();
-                ram = new Named(GuestRam.open(MigrationReader.open(file, options), device), name, current);
+                ram = new Named(GuestRam.open(file, options, device), name, current);
                 state = device;
             } catch (Throwable t) {
                 failure = t;

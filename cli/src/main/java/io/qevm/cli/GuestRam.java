@@ -1,8 +1,9 @@
 package io.qevm.cli;
 
 import io.qevm.GuestMemory;
-import io.qevm.MigrationReader;
+import io.qevm.ReadOptions;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 
 /** A dump's RAM for {@code qevm diff}, as the library's {@link GuestMemory} indexes it. */
@@ -18,12 +19,9 @@ final class GuestRam implements RamDiff.Ram {
                 .toList();
     }
 
-    /**
-     * Indexes {@code reader}'s dump (the reader is the index's from now on, closed on failure),
-     * handing every event of the pass to {@code device} as well: one pass over the file for both.
-     */
-    static GuestRam open(MigrationReader reader, DeviceState device) throws IOException {
-        return new GuestRam(GuestMemory.index(reader, device::accept));
+    /** Indexes {@code file}, handing every event of the pass to {@code device} as well: one pass for both. */
+    static GuestRam open(Path file, ReadOptions options, DeviceState device) throws IOException {
+        return new GuestRam(GuestMemory.open(file, options, device::accept));
     }
 
     @Override

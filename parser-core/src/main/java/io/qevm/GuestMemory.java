@@ -262,6 +262,7 @@ public final class GuestMemory implements AutoCloseable {
         private int freeCount;
         private long declared;
         private int pageSize;
+        private int pageShift = -1;
         private String machine;
         private String lastName;
         private PageTable lastTable;
@@ -361,6 +362,8 @@ public final class GuestMemory implements AutoCloseable {
             }
             if (pageSize == 0) {
                 pageSize = reader.pageSize();
+                // a shift rather than a division per page: QEMU's page sizes are powers of two
+                pageShift = Integer.bitCount(pageSize) == 1 ? Integer.numberOfTrailingZeros(pageSize) : -1;
             }
             PageTable table = tables.get(index);
             if (table == null) {
@@ -374,7 +377,7 @@ public final class GuestMemory implements AutoCloseable {
         }
 
         private long page() {
-            long page = reader.pageOffset() / pageSize;
+            long page = pageShift >= 0 ? reader.pageOffset() >>> pageShift : reader.pageOffset() / pageSize;
             if (lastTable.needsChunk(page)) {
                 chunkBytes += PageTable.CHUNK_BYTES;
                 if (chunkBytes > chunkBudget) {

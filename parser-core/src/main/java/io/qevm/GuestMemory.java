@@ -123,16 +123,36 @@ public final class GuestMemory implements AutoCloseable {
             byName.put(blocks.get(i).name(), i);
         }
         this.physicalMap = PhysicalMap.of(machine, this.blocks);
-        this.whole = mapping == null ? null : new MappedView(mapping);
+        this.whole = mapping == null ? null : new MappedView(mapping, MAPPED_BUDGET);
     }
 
+    /**
+     * What small reads of a plain file opened by path may keep mapped (the first 2 MiB granules
+     * they touch, up to this much: a 128 MiB dump whole); past it they are positional reads.
+     */
+    private static final long MAPPED_BUDGET = 128L << 20;
+
     /** Copies {@code n} bytes at {@code offset} of the source into {@code dst} at {@code at}. */
-    private void copyFromSource(long offset, MemorySegment dst, long at, int n) {
+    private void copyFromSource(long offset, MemorySegment dst, long at, int n) throws IOException {
         if (whole == null) {
             MemorySegment.copy(reader.bytesAt(offset, n), 0, dst, at, n);
-            return;
+        } else if (channel == null) {
+            whole.copy(offset, dst, at, n);
+        } else if (!whole.copyIfResident(offset, dst, at, n)) {
+            // outside what stays mapped: one positional read (about 1 us for 4 KiB here, where
+            // faulting the page in costs 2.8 us and maps its whole folio, up to 2 MiB)
+            ByteBuffer bulk = this.bulk.get();
+            bulk.clear().limit(n);
+            for (long from = offset; bulk.hasRemaining(); ) {
+                int read = channel.read(bulk, from);
+                if (read < 0) {
+                    throw new IOException(reader.sourceName() + " ends at " + from + ", before " + (offset + n)
+                            + ": changed since indexed");
+                }
+                from += read;
+            }
+            MemorySegment.copy(MemorySegment.ofBuffer(bulk.clear()), 0, dst, at, n);
         }
-        whole.copy(offset, dst, at, n);
     }
 
     /**

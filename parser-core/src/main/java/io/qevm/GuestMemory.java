@@ -1,5 +1,6 @@
 package io.qevm;
 
+import io.qevm.consume.MigrationConsumer;
 import io.qevm.exc.LimitExceededException;
 import io.qevm.exc.ReadContext;
 import io.qevm.memory.MappedView;
@@ -8,6 +9,9 @@ import io.qevm.memory.Spool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,8 +41,15 @@ import java.util.Map;
  * destination has them.
  *
  * <p>A dump in a plain file, and the spool, are read through their mappings, whose pages are
- * handed back to the kernel once reads have touched 128 MiB of them, so that the resident set
- * stays bounded however much is read. Not thread-safe.
+ * handed back to the kernel once reads have touched 64 MiB of them (counted in the kernel's
+ * 64 KiB fault-around windows: reads spread over more than 1024 such windows map pages in again),
+ * so that the resident set stays bounded however much is read. Reads of many pages of a plain
+ * file opened by {@link #open(Path, ReadOptions)} are positional reads of the file instead (no
+ * mapping touched, as fast as {@code cat}).
+ *
+ * <p>Not thread-safe, but for one case: reads of the index of a plain file (no container, not a
+ * stream) may run on several threads at once (the bytes they copy are right; only the count
+ * towards the release budget may drift). Anything else, one thread at a time.
  */
 public final class GuestMemory implements AutoCloseable {
 
@@ -84,8 +95,24 @@ public final class GuestMemory implements AutoCloseable {
     private final Map<String, Integer> byName;
     private final PageTable[] tables;
     private final PhysicalMap physicalMap;
+    /** The plain file again, for reads of many pages (see {@link #BULK}); null when indexed from a reader. */
+    private FileChannel channel;
+    /**
+     * Where bulk reads land before their pages are copied out: one a thread, as reads of a plain
+     * file's index may run on two threads at once (qevm diff's halves).
+     */
+    private final ThreadLocal<ByteBuffer> bulk = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BULK_SPAN));
 
-    private GuestMemory(MigrationReader reader, Spool spool, String machine, List<Block> blocks, PageTable[] tables) {
+    /**
+     * Reads of at least this many bytes from a plain file read the file's bytes in runs of up to
+     * {@link #BULK_SPAN} with one positional read each: the kernel copies from its page cache,
+     * where copying out of the mapping would fault its pages in, 16 at a time.
+     */
+    private static final int BULK = 64 << 10;
+    private static final int BULK_SPAN = 1 << 20;
+
+    private GuestMemory(MigrationReader reader, Spool spool, MemorySegment mapping, String machine, List<Block> blocks,
+            PageTable[] tables) {
         this.reader = reader;
         this.spool = spool;
         this.machine = machine;
@@ -96,19 +123,36 @@ public final class GuestMemory implements AutoCloseable {
             byName.put(blocks.get(i).name(), i);
         }
         this.physicalMap = PhysicalMap.of(machine, this.blocks);
-        // a stream straight in a file or an array: one view of it all, no window per read
-        // (containers' sources may assemble windows: those are read through bytesAt)
-        boolean plain = reader.isRandomAccess() && reader.containers().isEmpty() && reader.sourceSize() > 0;
-        this.whole = plain ? new MappedView(reader.bytesAt(0, reader.sourceSize())) : null;
+        this.whole = mapping == null ? null : new MappedView(mapping, MAPPED_BUDGET);
     }
 
+    /**
+     * What small reads of a plain file opened by path may keep mapped (the first 2 MiB granules
+     * they touch, up to this much: a 128 MiB dump whole); past it they are positional reads.
+     */
+    private static final long MAPPED_BUDGET = 128L << 20;
+
     /** Copies {@code n} bytes at {@code offset} of the source into {@code dst} at {@code at}. */
-    private void copyFromSource(long offset, MemorySegment dst, long at, int n) {
+    private void copyFromSource(long offset, MemorySegment dst, long at, int n) throws IOException {
         if (whole == null) {
             MemorySegment.copy(reader.bytesAt(offset, n), 0, dst, at, n);
-            return;
+        } else if (channel == null) {
+            whole.copy(offset, dst, at, n);
+        } else if (!whole.copyIfResident(offset, dst, at, n)) {
+            // outside what stays mapped: one positional read (about 1 us for 4 KiB here, where
+            // faulting the page in costs 2.8 us and maps its whole folio, up to 2 MiB)
+            ByteBuffer bulk = this.bulk.get();
+            bulk.clear().limit(n);
+            for (long from = offset; bulk.hasRemaining(); ) {
+                int read = channel.read(bulk, from);
+                if (read < 0) {
+                    throw new IOException(reader.sourceName() + " ends at " + from + ", before " + (offset + n)
+                            + ": changed since indexed");
+                }
+                from += read;
+            }
+            MemorySegment.copy(MemorySegment.ofBuffer(bulk.clear()), 0, dst, at, n);
         }
-        whole.copy(offset, dst, at, n);
     }
 
     /**
@@ -125,7 +169,38 @@ public final class GuestMemory implements AutoCloseable {
      * @throws io.qevm.exc.MigrationReadException if the stream is malformed, truncated or over a limit
      */
     public static GuestMemory open(Path file, ReadOptions options) throws IOException {
-        return index(MigrationReader.open(file, ramOnly(options)));
+        return open(file, options, null);
+    }
+
+    /**
+     * As {@link #open(Path, ReadOptions)}, handing every event of the one pass to {@code alsoSee}
+     * as {@link #index(MigrationReader, MigrationConsumer)} does: a caller that wants the device
+     * state too reads the file once. Reads of many pages of a plain file go through positional
+     * reads of the file (a copy by the kernel, no page mapped: as fast as {@code cat}) rather
+     * than through its mapping.
+     *
+     * @param file    the dump
+     * @param options how to read it
+     * @param alsoSee called on each event with the reader on it, or null
+     * @return the index, open on the file until {@link #close()}
+     * @throws IOException                        if the file cannot be read, or as {@code alsoSee} throws
+     * @throws io.qevm.exc.MigrationReadException if the stream is malformed, truncated or over a limit
+     */
+    public static GuestMemory open(Path file, ReadOptions options, MigrationConsumer alsoSee) throws IOException {
+        GuestMemory memory = index(MigrationReader.open(file, ramOnly(options)), alsoSee);
+        if (memory.whole != null) {
+            try {
+                FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+                if (channel.size() == memory.reader.sourceSize()) {
+                    memory.channel = channel;
+                } else {
+                    channel.close(); // not the file indexed (replaced meanwhile): the mapping only
+                }
+            } catch (IOException e) {
+                // the mapping reads it all the same
+            }
+        }
+        return memory;
     }
 
     /** {@code options} without {@link ReadOptions.Feature#REQUIRE_DESCRIPTION}: guest memory needs none. */
@@ -153,10 +228,26 @@ public final class GuestMemory implements AutoCloseable {
      * @throws IOException if the spool file cannot be written
      */
     public static GuestMemory index(MigrationReader reader) throws IOException {
+        return index(reader, null);
+    }
+
+    /**
+     * As {@link #index(MigrationReader)}, handing every event of the pass to {@code alsoSee} as
+     * well (EOF too, once), after the index has taken what it needs of it: what else the caller
+     * wants of the stream (its device state, counts) without reading it a second time. A failure
+     * of {@code alsoSee} ends the pass as a failure of the stream would (the reader closed).
+     *
+     * @param reader  a reader, usually before its first event
+     * @param alsoSee called on each event with the reader on it (views valid during the call only),
+     *                or null
+     * @return the index
+     * @throws IOException if the spool file cannot be written, or as {@code alsoSee} throws
+     */
+    public static GuestMemory index(MigrationReader reader, MigrationConsumer alsoSee) throws IOException {
         Spool spool = null;
         try {
             spool = new Spool();
-            GuestMemory memory = new Indexer(reader, spool).run();
+            GuestMemory memory = new Indexer(reader, spool, alsoSee).run();
             spool.seal();
             return memory;
         } catch (IOException | RuntimeException | Error e) {
@@ -173,11 +264,16 @@ public final class GuestMemory implements AutoCloseable {
 
         private final MigrationReader reader;
         private final Spool spool;
+        private final MigrationConsumer alsoSee;
         private final boolean randomAccess;
         private final List<String> names = new ArrayList<>();
         private final List<Long> lengths = new ArrayList<>();
         private final Map<String, Integer> byName = new HashMap<>();
         private final List<PageTable> tables = new ArrayList<>();
+        /** The pass hands the mapping's pages back in runs of this much ... */
+        private static final long RELEASE_BEHIND = 16L << 20;
+        /** ... this far behind the event it is on (a multiple of 2 MiB: whole huge-page granules). */
+        private static final long RELEASE_LAG = 2L << 20;
         /** What the chunks may take: half the heap, so that a forged sparse stream fails cleanly. */
         private final long chunkBudget = Runtime.getRuntime().maxMemory() / 2;
         private long chunkBytes;
@@ -186,13 +282,15 @@ public final class GuestMemory implements AutoCloseable {
         private int freeCount;
         private long declared;
         private int pageSize;
+        private int pageShift = -1;
         private String machine;
         private String lastName;
         private PageTable lastTable;
 
-        Indexer(MigrationReader reader, Spool spool) {
+        Indexer(MigrationReader reader, Spool spool, MigrationConsumer alsoSee) {
             this.reader = reader;
             this.spool = spool;
+            this.alsoSee = alsoSee;
             this.randomAccess = reader.isRandomAccess();
             if (!randomAccess) {
                 // XBZRLE deltas apply to the page's last copy, which a stream cannot read again: ours
@@ -201,7 +299,21 @@ public final class GuestMemory implements AutoCloseable {
         }
 
         GuestMemory run() throws IOException {
+            // a stream straight in a file or an array: one view of it all, no window per read
+            // (containers' sources may assemble windows: those are read through bytesAt)
+            boolean plain = randomAccess && reader.containers().isEmpty() && reader.sourceSize() > 0;
+            MemorySegment whole = plain ? reader.bytesAt(0, reader.sourceSize()) : null;
+            boolean release = whole != null && whole.isMapped();
+            long releasedTo = 0;
             for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
+                if (release && reader.eventOffset() - releasedTo > RELEASE_BEHIND + RELEASE_LAG) {
+                    // the pass is done with the file's pages behind it (the index reads them
+                    // again later through the same mapping, faulting them in): handed back now,
+                    // or they stay resident until the reader's own release, up to 128 MiB behind
+                    long to = (reader.eventOffset() - RELEASE_LAG) & -RELEASE_LAG;
+                    whole.asSlice(releasedTo, to - releasedTo).unload();
+                    releasedTo = to;
+                }
                 switch (e) {
                     case RAM_PAGE -> dataPage();
                     case ZERO_PAGE -> {
@@ -213,6 +325,12 @@ public final class GuestMemory implements AutoCloseable {
                     default -> {
                     }
                 }
+                if (alsoSee != null) {
+                    alsoSee.accept(e, reader);
+                }
+            }
+            if (alsoSee != null) {
+                alsoSee.accept(MigrationEvent.EOF, reader);
             }
             if (pageSize == 0) {
                 pageSize = (int) Math.max(reader.ramPageSize(), 0);
@@ -227,7 +345,10 @@ public final class GuestMemory implements AutoCloseable {
                 blocks.add(block);
                 all[i] = tables.get(i) != null ? tables.get(i) : new PageTable(block.pages());
             }
-            return new GuestMemory(reader, spool, machine, blocks, all);
+            if (release) {
+                whole.unload();
+            }
+            return new GuestMemory(reader, spool, whole, machine, blocks, all);
         }
 
         private ReadContext where() {
@@ -261,6 +382,8 @@ public final class GuestMemory implements AutoCloseable {
             }
             if (pageSize == 0) {
                 pageSize = reader.pageSize();
+                // a shift rather than a division per page: QEMU's page sizes are powers of two
+                pageShift = Integer.bitCount(pageSize) == 1 ? Integer.numberOfTrailingZeros(pageSize) : -1;
             }
             PageTable table = tables.get(index);
             if (table == null) {
@@ -274,7 +397,7 @@ public final class GuestMemory implements AutoCloseable {
         }
 
         private long page() {
-            long page = reader.pageOffset() / pageSize;
+            long page = pageShift >= 0 ? reader.pageOffset() >>> pageShift : reader.pageOffset() / pageSize;
             if (lastTable.needsChunk(page)) {
                 chunkBytes += PageTable.CHUNK_BYTES;
                 if (chunkBytes > chunkBudget) {
@@ -435,10 +558,20 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /** Copies [offset, offset + length) of block {@code index} into {@code dst} at {@code at}: the range is checked. */
-    private void readIn(int index, long offset, MemorySegment dst, long at, long length) {
+    private void readIn(int index, long offset, MemorySegment dst, long at, long length) throws IOException {
         PageTable table = tables[index];
         int pageSize = blocks.get(index).pageSize();
+        boolean inBulk = channel != null && length >= BULK;
         while (length > 0) {
+            if (inBulk) {
+                long n = readRun(table, pageSize, offset, dst, at, length);
+                if (n > 0) {
+                    offset += n;
+                    at += n;
+                    length -= n;
+                    continue;
+                }
+            }
             long page = offset / pageSize;
             int inPage = (int) (offset - page * pageSize);
             int n = (int) Math.min(length, pageSize - inPage);
@@ -454,6 +587,60 @@ public final class GuestMemory implements AutoCloseable {
             at += n;
             length -= n;
         }
+    }
+
+    /**
+     * Copies a run of pages kept in the file, from the one at {@code offset}, whose copies lie
+     * in order within {@link #BULK_SPAN} bytes of the file: one positional read of that span
+     * (the pages with their headers), then the pages out of it. Returns the bytes copied (0 if
+     * the page at {@code offset} is not in the file).
+     */
+    private long readRun(PageTable table, int pageSize, long offset, MemorySegment dst, long at, long length)
+            throws IOException {
+        long page = offset / pageSize;
+        int inPage = (int) (offset - page * pageSize);
+        long first = table.get(page);
+        if ((first & PageTable.KIND_MASK) != PageTable.SOURCE || pageSize > BULK_SPAN) {
+            return 0;
+        }
+        long start = (first & PageTable.VALUE_MASK) + inPage;
+        // the run: pages in the file, each after the one before, all within the span
+        long end = start + Math.min(length, pageSize - inPage);
+        long covered = end - start;
+        long last = first & PageTable.VALUE_MASK;
+        for (long p = page + 1; covered < length; p++) {
+            long location = table.get(p);
+            long value = location & PageTable.VALUE_MASK;
+            int n = (int) Math.min(length - covered, pageSize);
+            if ((location & PageTable.KIND_MASK) != PageTable.SOURCE || value <= last || value + n - start > BULK_SPAN) {
+                break;
+            }
+            last = value;
+            end = value + n;
+            covered += n;
+        }
+        ByteBuffer bulk = this.bulk.get();
+        bulk.clear().limit((int) (end - start));
+        for (long from = start; bulk.hasRemaining(); ) {
+            int read = channel.read(bulk, from);
+            if (read < 0) {
+                throw new IOException(reader.sourceName() + " ends at " + from + ", before " + end + ": changed since indexed");
+            }
+            from += read;
+        }
+        MemorySegment span = MemorySegment.ofBuffer(bulk.clear());
+        long done = 0;
+        long p = page;
+        int skip = inPage;
+        while (done < covered) {
+            long value = table.get(p) & PageTable.VALUE_MASK;
+            int n = (int) Math.min(covered - done, pageSize - skip);
+            MemorySegment.copy(span, value + skip - start, dst, at + done, n);
+            done += n;
+            skip = 0;
+            p++;
+        }
+        return covered;
     }
 
     /**
@@ -520,6 +707,13 @@ public final class GuestMemory implements AutoCloseable {
     /** Closes the reader and the spool file. */
     @Override
     public void close() {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // read-only: nothing is lost
+            }
+        }
         spool.close();
         reader.close();
     }

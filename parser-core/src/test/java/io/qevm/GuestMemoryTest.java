@@ -287,4 +287,49 @@ class GuestMemoryTest {
             assertNotNull(memory.block("pc.ram"));
         }
     }
+
+    /**
+     * index(reader, alsoSee) hands the consumer every event of the one pass, in order, EOF once
+     * and last, with the reader on it (the same events and RAM page offsets as a pass of its
+     * own), and the index it builds reads as the one of open().
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void indexHandsEveryEventToAnotherConsumer(boolean stream) throws Exception {
+        Path dump = Samples.dump("c-pc-loader-data");
+        List<String> alone = new java.util.ArrayList<>();
+        try (MigrationReader reader = MigrationReader.open(dump, ReadOptions.DEFAULT)) {
+            io.qevm.consume.MigrationConsumer.drive(reader, (e, r) -> alone.add(e + (e == MigrationEvent.RAM_PAGE
+                    ? " " + r.pageOffset() : "")));
+        }
+        List<String> seen = new java.util.ArrayList<>();
+        MigrationReader reader = stream
+                ? MigrationReader.open(Files.newInputStream(dump), ReadOptions.DEFAULT)
+                : MigrationReader.open(dump, ReadOptions.DEFAULT);
+        try (GuestMemory memory = GuestMemory.index(reader, (e, r) -> seen.add(e + (e == MigrationEvent.RAM_PAGE
+                ? " " + r.pageOffset() : "")));
+                GuestMemory plain = GuestMemory.open(dump, ReadOptions.DEFAULT)) {
+            assertTrue(alone.size() > 1000, "events: " + alone.size());
+            assertEquals(alone, seen);
+            assertEquals("EOF", seen.getLast());
+            byte[] x = new byte[1 << 20];
+            byte[] y = new byte[1 << 20];
+            memory.readPhysical(0x1000000, x, 0, x.length);
+            plain.readPhysical(0x1000000, y, 0, y.length);
+            assertArrayEquals(y, x);
+            assertArrayEquals(sha256Counter("qemu-mig-corpus-", 4096), java.util.Arrays.copyOf(x, 4096));
+        }
+    }
+
+    /** A consumer that fails ends the pass: its exception comes out of index(). */
+    @Test
+    void aFailingConsumerEndsTheIndex() throws Exception {
+        MigrationReader reader = MigrationReader.open(Samples.dump("c-pc-loader-data"), ReadOptions.DEFAULT);
+        IOException thrown = assertThrows(IOException.class, () -> GuestMemory.index(reader, (e, r) -> {
+            if (e == MigrationEvent.RAM_PAGE) {
+                throw new IOException("consumer failed");
+            }
+        }));
+        assertEquals("consumer failed", thrown.getMessage());
+    }
 }

@@ -84,65 +84,76 @@ final class DeviceState {
     private long keptBytes;
 
     /** Reads the device state of {@code reader} to its end. */
-    static DeviceState read(MigrationReader reader) {
+    static DeviceState read(MigrationReader reader) throws java.io.IOException {
         DeviceState state = new DeviceState();
-        Section section = null;
-        MessageDigest sha = null;
-        for (MigrationEvent e = reader.next(); e != MigrationEvent.EOF; e = reader.next()) {
-            switch (e) {
-                case SECTION_START -> {
-                    SectionKey key = new SectionKey(reader.sectionName(), reader.instanceId());
-                    section = state.sections.get(key);
-                    if (section == null) {
-                        section = new Section(key);
-                        state.sections.put(key, section);
-                    } else if (reader.recordType() == io.qevm.RecordType.FULL) {
-                        // a section sent again whole: QEMU's destination loads the last
-                        section.fields.clear();
-                    }
-                    section.version = reader.sectionVersion();
+        io.qevm.consume.MigrationConsumer.drive(reader, state::accept);
+        return state;
+    }
+
+    /** The section the fields go to; the digest for big values (made once). */
+    private Section section;
+    private MessageDigest sha;
+
+    /**
+     * Takes what it keeps of one event of a pass over the stream (a {@code MigrationConsumer},
+     * so that the pass that indexes the dump's RAM reads its device state too); the state is
+     * complete after EOF.
+     */
+    void accept(MigrationEvent e, MigrationReader reader) {
+        switch (e) {
+            case SECTION_START -> {
+                SectionKey key = new SectionKey(reader.sectionName(), reader.instanceId());
+                section = sections.get(key);
+                if (section == null) {
+                    section = new Section(key);
+                    sections.put(key, section);
+                } else if (reader.recordType() == io.qevm.RecordType.FULL) {
+                    // a section sent again whole: QEMU's destination loads the last
+                    section.fields.clear();
                 }
-                case CONFIGURATION -> state.machine = reader.machineName();
-                case FIELD -> {
-                    if (++state.fieldCount > MAX_FIELDS) {
-                        throw new DiffLimitException(reader.sourceName() + ": more than " + MAX_FIELDS
-                                + " device fields: too many to compare");
-                    }
-                    long size = reader.fieldSize();
-                    MemorySegment value = reader.fieldBytes();
-                    byte[] bytes;
-                    boolean digest = size > MAX_KEPT_VALUE;
-                    if (digest) {
-                        if (sha == null) {
-                            sha = sha256();
-                        }
-                        sha.update(value.asByteBuffer());
-                        bytes = sha.digest();
-                    } else {
-                        bytes = value.toArray(ValueLayout.JAVA_BYTE);
-                    }
-                    state.keptBytes += bytes.length;
-                    if (state.keptBytes > MAX_KEPT_BYTES) {
-                        throw new DiffLimitException(reader.sourceName() + ": more than " + (MAX_KEPT_BYTES >> 20)
-                                + " MiB of device fields: too many to compare");
-                    }
-                    String path = relative(reader.fieldPath(), section.key.name());
-                    Value v = new Value(reader.fieldKind(), reader.fieldType(), size, bytes, digest);
-                    if (section.fields.putIfAbsent(path, v) != null) {
-                        // the same path twice in one section (a description naming two fields
-                        // alike): the later ones numbered, so that each is compared with its peer
-                        for (int n = 2; section.fields.putIfAbsent(path + " #" + n, v) != null; n++) {
-                            // next number
-                        }
-                    }
+                section.version = reader.sectionVersion();
+            }
+            case CONFIGURATION -> machine = reader.machineName();
+            case FIELD -> {
+                if (++fieldCount > MAX_FIELDS) {
+                    throw new DiffLimitException(reader.sourceName() + ": more than " + MAX_FIELDS
+                            + " device fields: too many to compare");
                 }
-                default -> {
+                long size = reader.fieldSize();
+                MemorySegment value = reader.fieldBytes();
+                byte[] bytes;
+                boolean digest = size > MAX_KEPT_VALUE;
+                if (digest) {
+                    if (sha == null) {
+                        sha = sha256();
+                    }
+                    sha.update(value.asByteBuffer());
+                    bytes = sha.digest();
+                } else {
+                    bytes = value.toArray(ValueLayout.JAVA_BYTE);
+                }
+                keptBytes += bytes.length;
+                if (keptBytes > MAX_KEPT_BYTES) {
+                    throw new DiffLimitException(reader.sourceName() + ": more than " + (MAX_KEPT_BYTES >> 20)
+                            + " MiB of device fields: too many to compare");
+                }
+                String path = relative(reader.fieldPath(), section.key.name());
+                Value v = new Value(reader.fieldKind(), reader.fieldType(), size, bytes, digest);
+                if (section.fields.putIfAbsent(path, v) != null) {
+                    // the same path twice in one section (a description naming two fields
+                    // alike): the later ones numbered, so that each is compared with its peer
+                    for (int n = 2; section.fields.putIfAbsent(path + " #" + n, v) != null; n++) {
+                        // next number
+                    }
                 }
             }
+            case EOF -> {
+                described = reader.hasDescription();
+                plainFile = reader.isRandomAccess() && reader.containers().isEmpty();
+            }
+            default -> {
+            }
         }
-        state.described = reader.hasDescription();
-        state.plainFile = reader.isRandomAccess() && reader.containers().isEmpty();
-        return state;
     }
 
     /** {@code cpu/env.regs[3]} of section {@code cpu}: {@code env.regs[3]}. */

@@ -117,8 +117,10 @@ final class DiffCommand implements Subcommands.Subcommand {
         Dump a = new Dump(nameA, fileA, optionsA, current);
         Dump b = new Dump(nameB, fileB, optionsB, current);
         try (a; b) {
-            // the two dumps are read at once, each on a thread (two passes over each file: its
-            // device state, then its RAM index), and then compared
+            // the two dumps are read at once, each on a thread (one pass over each file: its RAM
+            // index, its device state taken from the same events), and then compared; after the
+            // join each dump is used by this thread only (RamDiff's second thread aside, on plain
+            // files only)
             Thread other = Thread.ofPlatform().name("qevm-diff-a").start(a::load);
             b.load();
             RamDiff.joinUninterruptibly(other);
@@ -183,8 +185,9 @@ final class DiffCommand implements Subcommands.Subcommand {
 
         void load() {
             try {
-                state = deviceState(file, options);
-                ram = new Named(GuestRam.open(file, options), name, current);
+                DeviceState device = new DeviceState();
+                ram = new Named(GuestRam.open(file, options, device), name, current);
+                state = device;
             } catch (Throwable t) {
                 failure = t;
             }
@@ -204,12 +207,6 @@ final class DiffCommand implements Subcommands.Subcommand {
             read.snapshot(snapshot);
         }
         return read.build();
-    }
-
-    private static DeviceState deviceState(Path file, ReadOptions options) throws IOException {
-        try (MigrationReader reader = MigrationReader.open(file, options)) {
-            return DeviceState.read(reader);
-        }
     }
 
     /** Reports every device difference; returns whether there was one. */

@@ -19,8 +19,9 @@ final class GuestRam implements RamDiff.Ram {
                 .toList();
     }
 
-    static GuestRam open(Path file, ReadOptions options) throws IOException {
-        return new GuestRam(GuestMemory.open(file, options));
+    /** Indexes {@code file}, handing every event of the pass to {@code device} as well: one pass for both. */
+    static GuestRam open(Path file, ReadOptions options, DeviceState device) throws IOException {
+        return new GuestRam(GuestMemory.open(file, options, device::accept));
     }
 
     @Override

@@ -21,7 +21,8 @@ public final class Spool implements Closeable {
 
     private static final int BUFFER = 1 << 20;
 
-    private final FileChannel channel;
+    /** The file, made at the first flush: an index of a plain file with raw pages needs none. */
+    private FileChannel channel;
     private final MemorySegment buffer = Arena.ofAuto().allocate(BUFFER);
     private int used;
     /** Bytes in the file (the buffer's bytes start there). */
@@ -30,13 +31,20 @@ public final class Spool implements Closeable {
     private MemorySegment mapped;
     private MappedView view;
 
-    public Spool() throws IOException {
-        Path file = Files.createTempFile("qevm-memory-", ".tmp");
-        try {
-            channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } finally {
-            Files.deleteIfExists(file);
+    public Spool() {
+        // the file is made when first needed (making a temporary file seeds a SecureRandom: ms)
+    }
+
+    private FileChannel channel() throws IOException {
+        if (channel == null) {
+            Path file = Files.createTempFile("qevm-memory-", ".tmp");
+            try {
+                channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } finally {
+                Files.deleteIfExists(file);
+            }
         }
+        return channel;
     }
 
     /** The size of the spool: file and buffer. */
@@ -64,7 +72,7 @@ public final class Spool implements Closeable {
         ByteBuffer bytes = from.asSlice(index, length).asByteBuffer();
         long to = at;
         while (bytes.hasRemaining()) {
-            to += channel.write(bytes, to);
+            to += channel().write(bytes, to);
         }
     }
 
@@ -79,7 +87,7 @@ public final class Spool implements Closeable {
             ByteBuffer bytes = into.asByteBuffer();
             long from = at;
             while (bytes.hasRemaining()) {
-                int read = channel.read(bytes, from);
+                int read = channel().read(bytes, from);
                 if (read < 0) {
                     throw new IOException("the spool file ends at " + from + ", before " + (at + length));
                 }
@@ -97,14 +105,18 @@ public final class Spool implements Closeable {
     public void seal() throws IOException {
         flush();
         arena = Arena.ofShared();
-        mapped = flushed == 0 ? MemorySegment.NULL : channel.map(FileChannel.MapMode.READ_ONLY, 0, flushed, arena);
+        mapped = flushed == 0 ? MemorySegment.NULL : channel().map(FileChannel.MapMode.READ_ONLY, 0, flushed, arena);
         view = new MappedView(mapped);
     }
 
     private void flush() throws IOException {
+        if (used == 0) {
+            return;
+        }
+        FileChannel file = channel();
         ByteBuffer bytes = buffer.asSlice(0, used).asByteBuffer();
         while (bytes.hasRemaining()) {
-            flushed += channel.write(bytes, flushed);
+            flushed += file.write(bytes, flushed);
         }
         used = 0;
     }
@@ -118,7 +130,9 @@ public final class Spool implements Closeable {
         mapped = null;
         view = null;
         try {
-            channel.close();
+            if (channel != null) {
+                channel.close();
+            }
         } catch (IOException e) {
             // the file is already unlinked: closing only frees its space
         }

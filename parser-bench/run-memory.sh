@@ -17,7 +17,7 @@
 # each run's time over its round's `-d state` (for read, grep, stats, report, events) or over its
 # round's `cat` of the same two files (diff), the median of those. The 1-minute load average is
 # logged before each round. Both dumps are read once first, so every run reads the page cache;
-# qevm runs once untimed (its CDS archive). Requires GNU time and python3.
+# Each command runs once untimed first (./qevm's class-data archive: one per subcommand). Requires GNU time and python3.
 set -euo pipefail
 
 here=$(cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -58,7 +58,12 @@ cmd() {
 }
 
 cat "$B" "$M" > /dev/null
-"$qevm" -f "$B" -d desc > /dev/null 2>&1 || true
+small=$root/src-samples/a-pc-paused/a-pc-paused.mig
+for warm in "-f $small -d state" "read $small --gpa 0 --length 16" "grep $small --text qevm" "diff $small $small" \
+    "stats $small" "report $small -o $logdir/warm.html" "events $small"; do
+    # shellcheck disable=SC2086 # the words of each warm-up command
+    "$qevm" $warm > /dev/null 2>&1 || true
+done
 printf 'round\tcommand\texit\twall_s\tmaxrss_kb\tload1\n' > "$log"
 for ((r = 1; r <= runs; r++)); do
     order=("${names[@]}")

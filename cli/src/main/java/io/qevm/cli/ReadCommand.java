@@ -192,7 +192,7 @@ final class ReadCommand implements Subcommands.Subcommand {
         long end = address + length;
         int digits = Math.max(8, (64 - Long.numberOfLeadingZeros(end) + 3) / 4);
         String format = "%0" + digits + "x";
-        byte[] chunk = new byte[(int) Math.min(CHUNK, length)];
+        byte[] chunk = new byte[Math.min(CHUNK, length)];
         byte[] previous = null;
         boolean starred = false;
         StringBuilder line = new StringBuilder(80);

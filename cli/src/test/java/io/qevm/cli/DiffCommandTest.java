@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
+import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.json.JsonFactory;
 
 /**
@@ -350,7 +351,7 @@ final class DiffCommandTest {
     /** The {@code ram} ranges of the JSON output, by block (blocks with none left out). */
     private static Map<String, List<List<Long>>> jsonRanges(byte[] json) {
         Map<String, List<List<Long>>> runs = new LinkedHashMap<>();
-        try (JsonParser p = new JsonFactory().createParser(json)) {
+        try (JsonParser p = new JsonFactory().createParser(ObjectReadContext.empty(), json)) {
             String block = null;
             long first = -1;
             for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
@@ -372,7 +373,7 @@ final class DiffCommandTest {
     /** The top-level values of a JSON object: scalars as text, arrays and objects as "[]"/"{}" when empty. */
     private static Map<String, String> topLevel(byte[] json) {
         Map<String, String> top = new LinkedHashMap<>();
-        try (JsonParser p = new JsonFactory().createParser(json)) {
+        try (JsonParser p = new JsonFactory().createParser(ObjectReadContext.empty(), json)) {
             p.nextToken();
             for (JsonToken t = p.nextToken(); t == JsonToken.PROPERTY_NAME; t = p.nextToken()) {
                 String name = p.currentName();

@@ -12,14 +12,22 @@ import java.util.Map;
 public final class KeptPages implements PageStore {
 
     private final Map<String, byte[]> pages = new HashMap<>();
+    /** One page a fill byte, shared by every zero page (never written: readPage copies out): a 4 GiB guest of zero pages fits. */
+    private final byte[][] fills = new byte[256][];
 
     /** Keeps the current RAM_PAGE's or ZERO_PAGE's contents (reading the page, so decoding it). */
     public void keep(MigrationReader reader) {
-        byte[] page = new byte[reader.pageSize()];
+        byte[] page;
         if (reader.currentEvent() == MigrationEvent.RAM_PAGE) {
+            page = new byte[reader.pageSize()];
             reader.copyPage(page, 0);
         } else {
-            java.util.Arrays.fill(page, (byte) reader.fillByte());
+            int fill = reader.fillByte();
+            page = fills[fill];
+            if (page == null || page.length != reader.pageSize()) {
+                page = fills[fill] = new byte[reader.pageSize()];
+                java.util.Arrays.fill(page, (byte) fill);
+            }
         }
         pages.put(reader.blockName() + "@" + reader.pageOffset(), page);
     }

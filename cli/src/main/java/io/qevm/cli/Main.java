@@ -60,6 +60,9 @@ public final class Main {
      * {@code workDir}; returns the exit code.
      */
     public static int run(Path workDir, PrintStream out, PrintStream err, String... args) {
+        if (Subcommands.isSubcommand(args)) {
+            return Subcommands.run(workDir, out, err, args);
+        }
         Options options;
         try {
             options = Options.parse(args);
@@ -95,15 +98,23 @@ public final class Main {
      * signal, or of stdout gone), and the exit code.
      */
     static int failure(Options options, PrintStream err, Throwable e) {
-        String source = options.source();
+        return failure(options.source(), options.debug(), options.ramOnly() ? ""
+                : options.extract() ? "; extract RAM only with --ram-only"
+                : "; its RAM alone can be extracted with -x --ram-only", err, e);
+    }
+
+    /**
+     * {@link #failure(Options, PrintStream, Throwable)} for any command: {@code source} names
+     * what was read, {@code noDescriptionHint} follows the message of a dump without a
+     * description.
+     */
+    static int failure(String source, boolean debug, String noDescriptionHint, PrintStream err, Throwable e) {
         switch (e) {
             case Stdout.Failure f -> {
                 return stdoutFailed(f, err);
             }
             case MissingDescriptionException m -> {
-                err.println("qevm: " + source + ": " + m.getMessage() + (options.ramOnly() ? ""
-                        : options.extract() ? "; extract RAM only with --ram-only"
-                        : "; its RAM alone can be extracted with -x --ram-only"));
+                err.println("qevm: " + source + ": " + m.getMessage() + noDescriptionHint);
             }
             case MigrationReadException m -> {
                 // a truncation at byte 0 is an empty input ("empty file"): no offset to give
@@ -139,9 +150,11 @@ public final class Main {
                 return BAD_INPUT;
             }
             default -> err.println("qevm: " + source + ": internal error: " + e
-                    + (options.debug() ? "" : " (run with --debug for details)"));
+                    + (debug ? "" : " (run with --debug for details)"));
         }
-        debug(options, err, e);
+        if (debug) {
+            e.printStackTrace(err);
+        }
         return BAD_INPUT;
     }
 
@@ -417,12 +430,6 @@ public final class Main {
         }
         String message = e.getMessage();
         return message == null ? e.getClass().getSimpleName() : message.replace('\n', ' ');
-    }
-
-    private static void debug(Options options, PrintStream err, Throwable e) {
-        if (options.debug()) {
-            e.printStackTrace(err);
-        }
     }
 
     static String version() {

@@ -85,6 +85,14 @@ record Options(String file, String dump, boolean memory, boolean extract, String
                                     pass of a live migration
               --version             print the version and exit
 
+            Beyond the script, subcommands (qevm NAME --help for each):
+              qevm read FILE ...     bytes of guest memory, by address or by block
+              qevm grep FILE ...     where a text or bytes lie in guest memory
+              qevm stats FILE        what the stream holds, counted
+              qevm diff A B          what differs between two dumps (exit 0 same, 1 not)
+              qevm events FILE       every event, one JSON object a line
+              qevm report FILE ...   one self-contained HTML page about the dump
+
             Long options may be shortened to any unambiguous prefix (--fi for --file).
             Exit status: 0 success, 1 bad input or failed output, 2 bad usage,
             130/143 interrupted (SIGINT/SIGTERM) with nothing left behind,

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -77,5 +78,25 @@ final class DistDocsTest {
         assertEquals(Set.of(), missing(shortOptions(), options(SHORT, lists.group(2))),
                 "short options missing from qevm.bash");
         assertTrue(script.contains("compgen -W 'state desc'"), "qevm.bash no longer completes -d with state and desc");
+    }
+
+    /**
+     * The launchers, the completion and the man page know every subcommand: the repository's
+     * ./qevm keeps a class-data archive per subcommand (a name missing there shares the main
+     * command's archive and loads its classes from the jar on every run).
+     */
+    @Test
+    void everySubcommandIsKnownToTheLauncherTheCompletionAndTheManPage() throws IOException {
+        String launcher = Files.readString(Path.of("../qevm"));
+        Matcher names = Pattern.compile("\\n\\s*([a-z |]+)\\) jsa=").matcher(launcher);
+        assertTrue(names.find(), "./qevm chooses no archive per subcommand");
+        assertEquals(new TreeSet<>(Subcommands.ALL.keySet()), new TreeSet<>(List.of(names.group(1).trim().split("\\s*\\|\\s*"))));
+        String completion = Files.readString(DIST.resolve("completion/qevm.bash"));
+        String man = Files.readString(DIST.resolve("man/qevm.1"));
+        for (String name : Subcommands.ALL.keySet()) {
+            assertTrue(completion.contains("local subcommands='") && completion.matches("(?s).*local subcommands='[^']*\\b"
+                    + name + "\\b.*"), "completion lacks " + name);
+            assertTrue(man.contains(".SS qevm " + name + " "), "man page lacks qevm " + name);
+        }
     }
 }

@@ -196,9 +196,7 @@ final class LiveFailureTest {
     @Test
     void aSourceThatSendsNothingSaysSo() throws Exception {
         LiveRun run = start("-d", "state");
-        try (FakeSource source = FakeSource.connect(socketUri(), TIMEOUT)) {
-            source.close();
-        }
+        FakeSource.connect(socketUri(), TIMEOUT).close(); // connects, then closes without a byte
         CliRun result = run.result(TIMEOUT);
         assertEquals(1, result.exit());
         assertEquals("qevm: unix:live.sock: the source closed the connection without sending anything\n", result.err());

@@ -9,6 +9,7 @@ import io.qevm.MigrationReader;
 import io.qevm.ReadOptions;
 import io.qevm.Samples;
 import io.qevm.consume.MigrationConsumer;
+import io.qevm.consume.PassCounter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -40,9 +41,9 @@ final class LiveStatsTest {
         LiveStats stats = stats(LiveStreams.build(new LiveStreams.Shape("pc-i440fx-7.2", false, new int[0], 4))
                 .toByteArray());
         // pass 1: pc.ram's 96 pages (48 zero) in two parts, then pc.bios's 8; then every 8th, 16th, 32nd page
-        assertEquals(List.of(104L, 12L, 6L, 3L), stats.passes().stream().map(LiveStats.Pass::pages).toList());
-        assertEquals(List.of(48L, 0L, 0L, 0L), stats.passes().stream().map(LiveStats.Pass::zeroPages).toList());
-        assertEquals(List.of(2, 1, 1, 1), stats.passes().stream().map(LiveStats.Pass::parts).toList());
+        assertEquals(List.of(104L, 12L, 6L, 3L), stats.passes().stream().map(PassCounter.Pass::pages).toList());
+        assertEquals(List.of(48L, 0L, 0L, 0L), stats.passes().stream().map(PassCounter.Pass::zeroPages).toList());
+        assertEquals(List.of(2, 1, 1, 1), stats.passes().stream().map(PassCounter.Pass::parts).toList());
         assertEquals(1, stats.completion().pages(), "the END record's page, sent with the VM stopped");
         assertEquals(104 + 12 + 6 + 3 + 1, stats.pages());
         assertEquals(-1, stats.currentPass(), "done: in the completion");
@@ -70,11 +71,11 @@ final class LiveStatsTest {
     @Test
     void aRealLiveMigration() throws IOException {
         LiveStats stats = stats(Samples.read(Samples.dump("i-live-xbzrle")));
-        List<LiveStats.Pass> passes = stats.passes();
+        List<PassCounter.Pass> passes = stats.passes();
         assertTrue(passes.size() > 10, passes.size() + " passes");
         assertTrue(passes.getFirst().pages() > 32768, "the first pass sends every page of pc.ram (128 MiB) and"
                 + " the other blocks: " + passes.getFirst());
-        for (LiveStats.Pass pass : passes.subList(1, passes.size())) {
+        for (PassCounter.Pass pass : passes.subList(1, passes.size())) {
             assertTrue(pass.pages() <= 529, "later passes send the dirtied pages only: " + pass);
         }
         assertTrue(stats.completion().pages() > 0);

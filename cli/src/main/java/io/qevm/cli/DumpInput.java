@@ -6,6 +6,7 @@ import io.qevm.exc.MissingDescriptionException;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -31,6 +32,15 @@ final class DumpInput {
     /** {@link #open(CommandLine, String, Path)} with {@code read} as the base of the read options. */
     static MigrationReader open(CommandLine line, String file, Path workDir, ReadOptions.Builder read)
             throws IOException, Options.UsageException {
+        ReadOptions options = options(line, read);
+        if (file.equals("-")) {
+            return MigrationReader.open(standardInput(), options);
+        }
+        return MigrationReader.open(workDir.resolve(file), options);
+    }
+
+    /** {@code read} with the snapshot that {@code --snapshot} names, if it names one. */
+    static ReadOptions options(CommandLine line, ReadOptions.Builder read) throws Options.UsageException {
         String snapshot = line.value("--snapshot");
         if (snapshot != null) {
             if (snapshot.isEmpty()) {
@@ -38,11 +48,13 @@ final class DumpInput {
             }
             read.snapshot(snapshot);
         }
-        if (file.equals("-")) {
-            Pipes.enlarge(0);
-            return MigrationReader.open(new FileInputStream(FileDescriptor.in), read.build());
-        }
-        return MigrationReader.open(workDir.resolve(file), read.build());
+        return read.build();
+    }
+
+    /** FILE {@code -}: standard input, with the larger pipe buffer when it is a pipe. */
+    static InputStream standardInput() {
+        Pipes.enlarge(0);
+        return new FileInputStream(FileDescriptor.in);
     }
 
     /**

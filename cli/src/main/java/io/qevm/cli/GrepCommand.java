@@ -74,7 +74,7 @@ final class GrepCommand implements Subcommands.Subcommand {
         long max = args.has("--max") ? args.number("--max", 1, Long.MAX_VALUE) : Long.MAX_VALUE;
         boolean json = args.has("--json");
         long found;
-        try (GuestMemory memory = MemoryAccess.open(file, args.value("--snapshot"), workDir)) {
+        try (GuestMemory memory = MemoryAccess.open(args, file, workDir)) {
             PhysicalMap map = MemoryAccess.mapOrNull(memory);
             Searcher searcher = new Searcher(pattern);
             found = 0;

@@ -4,8 +4,6 @@ import io.qevm.GuestMemory;
 import io.qevm.MigrationReader;
 import io.qevm.PhysicalMap;
 import io.qevm.ReadOptions;
-import java.io.FileDescriptor;
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -15,18 +13,15 @@ final class MemoryAccess {
     private MemoryAccess() {
     }
 
-    /** Indexes FILE ({@code -} for standard input, spooled), at snapshot {@code snapshot} when given. */
-    static GuestMemory open(String file, String snapshot, Path workDir) throws IOException {
+    /** Indexes FILE ({@code -} for standard input, spooled), at the snapshot {@code --snapshot} names. */
+    static GuestMemory open(CommandLine line, String file, Path workDir) throws IOException, Options.UsageException {
         // guest memory needs no description: a dump saved with suppress-vmdesc reads too
-        ReadOptions.Builder read = ReadOptions.builder().disable(ReadOptions.Feature.REQUIRE_DESCRIPTION);
-        if (snapshot != null) {
-            read.snapshot(snapshot);
-        }
+        ReadOptions options = DumpInput.options(line,
+                ReadOptions.builder().disable(ReadOptions.Feature.REQUIRE_DESCRIPTION));
         if (file.equals("-")) {
-            Pipes.enlarge(0);
-            return GuestMemory.index(MigrationReader.open(new FileInputStream(FileDescriptor.in), read.build()));
+            return GuestMemory.index(MigrationReader.open(DumpInput.standardInput(), options));
         }
-        return GuestMemory.open(workDir.resolve(file), read.build());
+        return GuestMemory.open(workDir.resolve(file), options);
     }
 
     /** The layout, or null when the machine has none known. */

@@ -84,7 +84,7 @@ final class ReadCommand implements Subcommands.Subcommand {
             throw new Options.UsageException("read: argument -o/--output: empty");
         }
         String block = args.value("--block");
-        try (GuestMemory memory = MemoryAccess.open(file, args.value("--snapshot"), workDir)) {
+        try (GuestMemory memory = MemoryAccess.open(args, file, workDir)) {
             try {
                 check(memory, byGpa, block, address, length);
             } catch (IllegalArgumentException | UnsupportedOperationException e) {

@@ -3,6 +3,7 @@ package io.qevm;
 import io.qevm.consume.MigrationConsumer;
 import io.qevm.exc.LimitExceededException;
 import io.qevm.exc.ReadContext;
+import io.qevm.internal.Messages;
 import io.qevm.memory.MappedView;
 import io.qevm.memory.PageTable;
 import io.qevm.memory.Spool;
@@ -361,7 +362,7 @@ public final class GuestMemory implements AutoCloseable {
             }
             declared += length;
             if (length < 0 || declared > MAX_TOTAL_RAM || declared < 0) {
-                throw new LimitExceededException(MemoryMessages.tooMuchRam(name, length, MAX_TOTAL_RAM), where());
+                throw new LimitExceededException(Messages.tooMuchRam(name, length, MAX_TOTAL_RAM), where());
             }
             byName.put(name, names.size());
             names.add(name);
@@ -401,7 +402,7 @@ public final class GuestMemory implements AutoCloseable {
             if (lastTable.needsChunk(page)) {
                 chunkBytes += PageTable.CHUNK_BYTES;
                 if (chunkBytes > chunkBudget) {
-                    throw new LimitExceededException(MemoryMessages.indexTooBig(chunkBudget), where());
+                    throw new LimitExceededException(Messages.indexTooBig(chunkBudget), where());
                 }
             }
             return page;
@@ -552,7 +553,7 @@ public final class GuestMemory implements AutoCloseable {
         Block b = blocks.get(index);
         long length = dst.byteSize();
         if (offset < 0 || offset > b.length() || length > b.length() - offset) {
-            throw new IllegalArgumentException(MemoryMessages.outsideBlock(b.name(), offset, length, b.length()));
+            throw new IllegalArgumentException(Messages.outsideBlock(b.name(), offset, length, b.length()));
         }
         readIn(index, offset, dst, 0, length);
     }
@@ -665,7 +666,7 @@ public final class GuestMemory implements AutoCloseable {
         while (left > 0) {
             PhysicalMap.Range range = map.rangeAt(address);
             if (range == null) {
-                throw new IllegalArgumentException(MemoryMessages.notRam(address, machine));
+                throw new IllegalArgumentException(Messages.notRam(address, machine));
             }
             long inRange = address - range.gpa();
             long n = Math.min(left, range.length() - inRange);
@@ -684,7 +685,7 @@ public final class GuestMemory implements AutoCloseable {
      */
     public PhysicalMap physicalMap() {
         if (physicalMap == null) {
-            throw new UnsupportedOperationException(MemoryMessages.unknownMachine(machine, blocks));
+            throw new UnsupportedOperationException(Messages.unknownMachine(machine, blocks));
         }
         return physicalMap;
     }
@@ -692,7 +693,7 @@ public final class GuestMemory implements AutoCloseable {
     private int blockIndex(String block) {
         Integer index = byName.get(block);
         if (index == null) {
-            throw new IllegalArgumentException(MemoryMessages.noBlock(block, blocks));
+            throw new IllegalArgumentException(Messages.noBlock(block, blocks));
         }
         return index;
     }
@@ -700,7 +701,7 @@ public final class GuestMemory implements AutoCloseable {
     private void checkPage(int index, long pageNumber) {
         Block b = blocks.get(index);
         if (pageNumber < 0 || pageNumber >= b.pages()) {
-            throw new IllegalArgumentException(MemoryMessages.noPage(b.name(), pageNumber, b.pages()));
+            throw new IllegalArgumentException(Messages.noPage(b.name(), pageNumber, b.pages()));
         }
     }
 

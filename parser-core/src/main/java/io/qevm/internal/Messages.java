@@ -1,7 +1,9 @@
 package io.qevm.internal;
 
+import io.qevm.GuestMemory;
 import io.qevm.MigrationEvent;
 import io.qevm.RecordType;
+import java.util.List;
 import tools.jackson.core.JsonToken;
 
 /**
@@ -534,5 +536,58 @@ public final class Messages {
 
     public static String badNullptr(String name, byte found) {
         return "expected the nullptr marker '0' (0x30) for field '" + name + "', found " + hex(found & 0xff);
+    }
+
+    // guest memory (GuestMemory, PhysicalMap)
+
+    public static String tooMuchRam(String block, long length, long max) {
+        return "RAM block '" + block + "' declares " + Long.toUnsignedString(length)
+                + " bytes, which brings the dump's RAM over the " + (max >> 40) + " TiB that guest memory is indexed for";
+    }
+
+    public static String indexTooBig(long budget) {
+        return "the page index needs more than " + (budget >> 20) + " MiB (pages spread sparsely over large blocks);"
+                + " give Java more memory (-Xmx)";
+    }
+
+    public static String outsideBlock(String block, long offset, long length, long blockLength) {
+        return "range 0x" + Long.toHexString(offset) + "+" + length + " is outside RAM block '" + block + "' ("
+                + blockLength + " bytes, 0x0-0x" + Long.toHexString(Math.max(blockLength - 1, 0)) + ")";
+    }
+
+    public static String noBlock(String block, List<GuestMemory.Block> blocks) {
+        return "no RAM block named '" + block + "'; the dump has " + names(blocks);
+    }
+
+    public static String noPage(String block, long page, long pages) {
+        return "page " + page + " is outside RAM block '" + block + "' (" + pages + " pages)";
+    }
+
+    public static String notRam(long gpa, String machine) {
+        return "guest-physical address 0x" + Long.toHexString(gpa) + " is not RAM on machine " + machine;
+    }
+
+    public static String unknownMachine(String machine, List<GuestMemory.Block> blocks) {
+        String what = machine == null ? "the stream names no machine type" : "machine type '" + machine
+                + "' has no known guest-physical layout";
+        return what + ": read by block and offset instead (--block NAME --offset OFF; blocks: " + names(blocks) + ")";
+    }
+
+    private static String names(List<GuestMemory.Block> blocks) {
+        if (blocks.isEmpty()) {
+            return "no RAM blocks";
+        }
+        StringBuilder b = new StringBuilder();
+        for (GuestMemory.Block block : blocks) {
+            if (!b.isEmpty()) {
+                b.append(", ");
+            }
+            b.append(block.name());
+            if (b.length() > 300) {
+                b.append(", ...");
+                break;
+            }
+        }
+        return b.toString();
     }
 }

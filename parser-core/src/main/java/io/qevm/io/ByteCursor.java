@@ -392,6 +392,7 @@ public final class ByteCursor {
         }
         try {
             setWindow(from, source.window(from, upTo - from));
+            source.readingNext(from, windowEnd);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

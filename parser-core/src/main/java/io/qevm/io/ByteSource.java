@@ -72,6 +72,13 @@ public interface ByteSource extends AutoCloseable {
     default void release(long from, long to) {
     }
 
+    /**
+     * A hint that a reader goes through [from, to) next, in order (a cursor's new window): a
+     * mapped source maps those pages ahead of it from a second thread. Others ignore it.
+     */
+    default void readingNext(long from, long to) {
+    }
+
     /** Releases the source; windows handed out are invalid afterwards. */
     @Override
     void close();

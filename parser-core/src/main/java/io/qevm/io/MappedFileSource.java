@@ -12,18 +12,32 @@ import java.nio.file.StandardOpenOption;
  * channel is closed right after mapping, the arena on failure and in {@link #close()}.
  *
  * <p>The cursor gets the mapping in windows of {@link #WINDOW} bytes: slices, so a new window
- * costs nothing, and at each one it hands the pages behind it back to the kernel.
+ * costs nothing, and at each one it hands the pages behind it back to the kernel. A file of more
+ * than {@link #PREFAULT_FROM} bytes on a machine with more than one core is mapped ahead of the
+ * cursor by a {@link Prefaulter}: most of a walk's time is the kernel mapping pages.
  */
 final class MappedFileSource extends SegmentSource {
 
     /** Pages are handed back in whole granules of this many bytes. */
     private static final long RELEASE_GRANULE = 1 << 21;
 
-    private final Arena arena;
+    /** Smaller files are read before a second thread would get going. */
+    static final long PREFAULT_FROM = 2 * WINDOW;
+    /**
+     * The window when pages are mapped ahead: the prefaulter goes up to {@link Prefaulter#AHEAD}
+     * past a window's end, so the smaller the window, the fewer pages mapped and not yet read.
+     * A new window costs a slice.
+     */
+    static final long PREFAULT_WINDOW = 16L << 20;
 
-    private MappedFileSource(Arena arena, MemorySegment mapping, String name) {
-        super(mapping, name);
+    private final Arena arena;
+    /** Null for a small file or a single core. */
+    private final Prefaulter prefaulter;
+
+    private MappedFileSource(Arena arena, MemorySegment mapping, String name, boolean prefault) {
+        super(mapping, name, prefault ? PREFAULT_WINDOW : WINDOW);
         this.arena = arena;
+        this.prefaulter = prefault ? Prefaulter.start(mapping, name) : null;
     }
 
     static MappedFileSource open(Path file) throws IOException {
@@ -34,10 +48,18 @@ final class MappedFileSource extends SegmentSource {
             MemorySegment mapping = size == 0
                     ? MemorySegment.ofArray(new byte[0])
                     : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return new MappedFileSource(arena, mapping, file.toString());
+            boolean prefault = size > PREFAULT_FROM && Runtime.getRuntime().availableProcessors() > 1;
+            return new MappedFileSource(arena, mapping, file.toString(), prefault);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
+        }
+    }
+
+    @Override
+    public void readingNext(long from, long to) {
+        if (prefaulter != null) {
+            prefaulter.readingAt(from, to);
         }
     }
 
@@ -54,6 +76,9 @@ final class MappedFileSource extends SegmentSource {
 
     @Override
     public void close() {
+        if (prefaulter != null) {
+            prefaulter.stop(); // before the unmapping: it must not touch an unmapped page
+        }
         arena.close();
     }
 }

@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * A source whose bytes are all in one segment already: a heap array (streams built in tests,
  * small inputs in memory), or a mapped file ({@link MappedFileSource}). Random-access; the cursor
- * gets it in windows of {@link #WINDOW} bytes, slices that cost nothing.
+ * gets it in windows of {@link #WINDOW} bytes (unless told otherwise), slices that cost nothing.
  */
 class SegmentSource implements ByteSource {
 
@@ -14,16 +14,22 @@ class SegmentSource implements ByteSource {
 
     final MemorySegment bytes;
     private final String name;
+    private final long windowBytes;
 
     SegmentSource(MemorySegment bytes, String name) {
+        this(bytes, name, WINDOW);
+    }
+
+    SegmentSource(MemorySegment bytes, String name, long windowBytes) {
         this.bytes = bytes;
         this.name = name;
+        this.windowBytes = windowBytes;
     }
 
     @Override
     public final MemorySegment window(long offset, long minBytes) {
         long from = Math.min(offset, bytes.byteSize());
-        return bytes.asSlice(from, Math.min(bytes.byteSize() - from, Math.max(minBytes, WINDOW)));
+        return bytes.asSlice(from, Math.min(bytes.byteSize() - from, Math.max(minBytes, windowBytes)));
     }
 
     @Override

@@ -115,6 +115,61 @@ final class PageExtractorTest {
     }
 
     /**
+     * Long runs go to the disk directly (O_DIRECT, where the scratch file system takes it), short
+     * ones and fill pages through the page cache, to the same file: a run of 300 pages, then a
+     * resent data page, a ZERO record and a fill page inside it (page cache over direct), then a
+     * second long run over pages the page cache holds (direct over page cache), and an unaligned
+     * tail of 1 KiB pages. Every byte as the last record says.
+     */
+    @Test
+    void longRunsAndSinglePagesToTheSameFile() throws IOException {
+        int pages = 300;
+        long length = 1024L * PAGE;
+        RamStreams s = RamStreams.start(PAGE, "pc.ram", length);
+        byte[][] first = new byte[pages][];
+        for (int i = 0; i < pages; i++) {
+            first[i] = RamStreams.pattern(PAGE, i + 1);
+            s.page((long) i * PAGE, i == 0 ? "pc.ram" : null, first[i]);
+        }
+        byte[] resent = RamStreams.filled(PAGE, 0x31);
+        s.endRecord().part()
+                .page(7L * PAGE, "pc.ram", resent)
+                .zero(9L * PAGE, null, 0)
+                .zero(11L * PAGE, null, 0x5a);
+        // pages 400-699 through the page cache one at a time (each run cut by a fill page), then
+        // 500-799 again as one long run
+        for (int i = 400; i < 700; i++) {
+            s.page((long) i * PAGE, null, RamStreams.filled(PAGE, 0x40));
+            s.zero(1000L * PAGE, null, 0x41);
+        }
+        byte[][] second = new byte[300][];
+        for (int i = 0; i < 300; i++) {
+            second[i] = RamStreams.pattern(PAGE, 1000 + i);
+            s.page((long) (500 + i) * PAGE, null, second[i]);
+        }
+        byte[] stream = s.endRecord().finish().toByteArray();
+        Path ram = extract(stream).resolve("pc.ram");
+        assertEquals(length, Files.size(ram));
+        for (int i = 0; i < pages; i++) {
+            byte[] expected = switch (i) {
+                case 7 -> resent;
+                case 9 -> new byte[PAGE];
+                case 11 -> RamStreams.filled(PAGE, 0x5a);
+                default -> first[i];
+            };
+            assertArrayEquals(expected, read(ram, (long) i * PAGE, PAGE), "page " + i);
+        }
+        assertZero(ram, (long) pages * PAGE, 400L * PAGE);
+        for (int i = 400; i < 500; i++) {
+            assertArrayEquals(RamStreams.filled(PAGE, 0x40), read(ram, (long) i * PAGE, PAGE), "page " + i);
+        }
+        for (int i = 0; i < 300; i++) {
+            assertArrayEquals(second[i], read(ram, (long) (500 + i) * PAGE, PAGE), "page " + (500 + i));
+        }
+        assertArrayEquals(RamStreams.filled(PAGE, 0x41), read(ram, 1000L * PAGE, PAGE), "page 1000");
+    }
+
+    /**
      * Raw pages 0 and 1 are gathered into one write; a ZERO record for page 1 writes them out;
      * raw page 2 then follows where the written run ended: it must land at page 2 (and the run
      * it starts must hold only itself).

@@ -3,7 +3,8 @@
 # on one dump, side by side, as a markdown table on stdout (progress on stderr); optionally
 # against an older CLI jar in the same run, paired run by run.
 #
-# Usage: parser-bench/run-e2e.sh [-n RUNS] [-w WORKDIR] [-s] [-b BASELINE.jar] [-c | -C] [DUMP]
+# Usage: parser-bench/run-e2e.sh [-n RUNS] [-w WORKDIR] [-s] [-b BASELINE.jar] [-c | -C] [-X]
+#                                [-L | -l SCALED_DUMP...] [DUMP]
 #   DUMP     a migration dump (default: $QEVM_BIG/l-large-4G.mig, QEVM_BIG=/work/big, made with
 #            ../shared/tools/dumps/make-dump.sh recipe l-large-4G when missing; that needs
 #            qemu-system-x86 and about 6.5 GB of free disk for the inputs and the dump)
@@ -25,6 +26,16 @@
 #            over `zstd -dc` into a file, which writes as many bytes)
 #   -C       only those compressed rows (no cat, cp, reference or plain qevm rows)
 #   -X       with -c/-C, no xz rows (on a compressible dump `xz -dc` alone takes minutes a run)
+#   -L       also the scaling case (issue 13: time per GB flat across dump sizes), on
+#            $QEVM_BIG/l-large-{1G,2G,4G}.mig: guests of 1, 2 and 4 GiB made the same way, 75% random
+#            data (parser-bench/make-scaled-dumps.sh makes the missing ones: seconds to a minute each,
+#            about 2.4 GB of disk for the 1G and 2G dumps and their inputs). On each: cat, qevm -d
+#            state, cp and qevm -x -o DIR (both with sync before), all of them in one interleaved group
+#            (so that the sizes compared are measured in the same rounds), and after the main table
+#            a second one: per dump its bytes and guest RAM, per command the median s, s/GB and peak
+#            RSS at each size, the spread (max - min) / min of s/GB and of RSS across the sizes and a
+#            verdict against the issue's 10%, and a least-squares fit s = fixed + per GB x GB
+#   -l DUMP  the scaling case on these dumps instead (repeat it; implies -L), in the table in the order given
 #
 # Commands, each RUNS times: cat; cp; the reference -d state and -x; qevm -d state, -d desc and
 # -x; cp and qevm -x again with `sync` before each run (outside the timing), interleaved run by
@@ -52,7 +63,9 @@ skip_reference=0
 baseline_jar=
 containers=0
 skip_xz=0
-while getopts "n:w:sb:cCXh" opt; do
+scale=0
+scale_dumps=()
+while getopts "n:w:sb:cCXLl:h" opt; do
     case $opt in
         n) runs=$OPTARG ;;
         w) work=$OPTARG ;;
@@ -61,6 +74,8 @@ while getopts "n:w:sb:cCXh" opt; do
         c) containers=1 ;;
         C) containers=2 ;;
         X) skip_xz=1 ;;
+        L) scale=1 ;;
+        l) scale=1 scale_dumps+=("$OPTARG") ;;
         *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
     esac
 done
@@ -82,6 +97,25 @@ if [ ! -f "$dump" ]; then
     OUTDIR=$big INDIR=$big/inputs "$shared/tools/dumps/make-dump.sh" recipe l-large-4G >&2
 fi
 dump=$(readlink -f "$dump")
+# the scaling dumps are found (or made) before any timing, so that a missing one stops the run
+# before it has spent minutes on the main rows
+if [ "$scale" = 1 ]; then
+    if [ ${#scale_dumps[@]} -eq 0 ]; then
+        missing=()
+        for size in 1G 2G 4G; do
+            scale_dumps+=("$big/l-large-$size.mig")
+            [ -f "$big/l-large-$size.mig" ] || missing+=("$size")
+        done
+        if [ ${#missing[@]} -gt 0 ]; then
+            echo "run-e2e: making the scaling dumps ${missing[*]} (parser-bench/make-scaled-dumps.sh)" >&2
+            QEVM_BIG=$big QEVM_SHARED=$shared "$here/make-scaled-dumps.sh" "${missing[@]}" >&2
+        fi
+    fi
+    for k in "${!scale_dumps[@]}"; do
+        [ -f "${scale_dumps[k]}" ] || { echo "run-e2e: no such dump: ${scale_dumps[k]}" >&2; exit 2; }
+        scale_dumps[k]=$(readlink -f "${scale_dumps[k]}")
+    done
+fi
 [ -x /usr/bin/time ] || { echo "run-e2e: needs GNU time: apt-get install -y time" >&2; exit 2; }
 if [ -n "$baseline_jar" ]; then
     [ -f "$baseline_jar" ] || { echo "run-e2e: no such baseline jar: $baseline_jar" >&2; exit 2; }
@@ -380,4 +414,126 @@ print("\n`x cat`, `x cp` and `x reference` are ratios of medians (time / time of
 if with_baseline:
     print("`x baseline` is the median over runs of qevm's time / the baseline's time in the same round (the two ran "
           "one right after the other, the order alternating), runs where either failed left out.")
+EOF
+
+# The scaling case (-L, -l): after the main table, so that a failure here leaves that one printed.
+if [ "$scale" = 0 ]; then
+    exit 0
+fi
+# its own stats file: the same commands on several dumps, told apart by a "K:NAME: " label prefix
+stats=$work/scaling.tsv
+: > "$stats"
+echo "run-e2e: scaling case on ${scale_dumps[*]}: warming the page cache" >&2
+for d in "${scale_dumps[@]}"; do
+    cat "$d" > /dev/null
+    cat "$d" > /dev/null
+done
+mkdir -p "$extract"
+# one group for all the dumps: a round measures every size, so that what the machine does meanwhile
+# (the other core's load, writeback) weighs on the sizes alike and not on the spread between them
+for k in "${!scale_dumps[@]}"; do
+    d=${scale_dumps[k]}
+    tag="$k:$(basename "$d"):"
+    row "$tag cat" "" "" "" cat "$d"
+    # the tag goes into a printf template: a % in a file name is doubled
+    qevm_row "${tag//%/%%} %s -d state" "" "" "" -f "$d" -d state
+    row "$tag cp (+ rm), sync before" "sync" 'rm -f "$work/copy.mig"' "" cp "$d" "$work/copy.mig"
+    qevm_row "${tag//%/%%} %s -x -o DIR, sync before" "sync" "$fresh_extract" "" -f "$d" -x -o "$extract"
+done
+run_group
+rm -rf "$extract"
+
+# The scaling table: per command and dump the median s, s/GB (GB = 1e9 bytes of dump) and peak RSS;
+# per command the spread of s/GB and of RSS across the dumps, (max - min) / min, against the issue's
+# 10%, and a least-squares line through (GB, s), which separates the fixed cost (JVM start) from the
+# cost per GB.
+python3 - "$stats" "$runs" "$qevm_desc" "$baseline_desc" "${scale_dumps[@]}" <<'EOF'
+import os, re, statistics, struct, sys
+stats, runs, qevm, baseline, dumps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+TARGET = 10.0  # %, issue 13: "time per GB within 10% and flat RSS"
+
+def guest_ram(path):
+    # the largest RAM block in the ram section's MEM_SIZE list (pc.ram on pc), from the stream's
+    # first bytes: section start 0x01, id, "ram", instance, version, then be64 total | 0x04 and per
+    # block a length-prefixed name and its be64 size; None where it is not that shape
+    head = open(path, "rb").read(1 << 16)
+    m = re.search(rb"\x01.{4}\x03ram.{8}", head, re.S)
+    if not m or head[:4] != b"QEVM":
+        return None
+    pos = m.end()
+    (word,) = struct.unpack_from(">Q", head, pos)
+    if not word & 0x04:
+        return None
+    total, pos, seen, largest = word & ~0xFFF, pos + 8, 0, 0
+    while seen < total and pos < len(head) - 9:
+        n = head[pos]
+        (length,) = struct.unpack_from(">Q", head, pos + 1 + n)
+        if length == 0 or seen + length > total:
+            return None  # extra per-block fields (postcopy page size, ignore-shared address)
+        seen, largest, pos = seen + length, max(largest, length), pos + 1 + n + 8
+    return largest if seen == total else None
+
+sizes, names = {}, {}
+for k, d in enumerate(dumps):
+    sizes[k], names[k] = os.path.getsize(d), os.path.basename(d)
+cells = {}  # (command, k) -> {"wall": [], "rss": [], "fail": 0}
+commands = []
+for line in open(stats):
+    label, run, wall, rss, status, role, twin = line.rstrip("\n").split("\t")
+    k, rest = label.split(":", 1)
+    command = rest.rsplit(": ", 1)[1]
+    if command not in commands:
+        commands.append(command)
+    c = cells.setdefault((command, int(k)), {"wall": [], "rss": [], "fail": 0})
+    c["wall"].append(float(wall)); c["rss"].append(int(rss or 0)); c["fail"] += status != "0"
+
+def spread(values):
+    values = [v for v in values if v is not None]
+    return (max(values) - min(values)) / min(values) * 100 if len(values) > 1 and min(values) > 0 else None
+
+def flat_rss(values):
+    # flat: within the 10%, or within 8 MiB (a few hundred KB on cat's 2 MiB are not growth)
+    values = [v for v in values if v is not None]
+    return max(values) - min(values) <= max(min(values) * TARGET / 100, 8)
+
+def gib(n):
+    return "?" if n is None else f"{n / 2**30:.3f}".rstrip("0").rstrip(".")
+
+def pct(v):
+    return "-" if v is None else f"{v:.1f}%"
+
+ks = sorted(sizes)
+print(f"\nScaling: {len(ks)} dumps, {runs} runs of each command on each, all in one interleaved group; "
+      f"page cache warm; qevm = {qevm}" + (f"; baseline = `{baseline}`" if baseline else "") + ".\n")
+print("| command | measure | " + " | ".join(f"`{names[k]}`" for k in ks) + " | spread | 10% target |")
+print("|---|---|" + "---:|" * len(ks) + "---:|---|")
+print("| dump | bytes | " + " | ".join(f"{sizes[k]:,}" for k in ks) + " | | |")
+ram = {k: guest_ram(dumps[k]) for k in ks}
+print("| dump | guest RAM GiB | " + " | ".join(gib(ram[k]) for k in ks) + " | | |")
+fits = []
+for command in commands:
+    label = f"`{command}`".replace("|", "\\|")
+    med = {k: statistics.median(cells[command, k]["wall"]) if (command, k) in cells else None for k in ks}
+    per_gb = {k: None if med[k] is None else med[k] / (sizes[k] / 1e9) for k in ks}
+    rss = {k: statistics.median(cells[command, k]["rss"]) / 1024 if (command, k) in cells else None for k in ks}
+    t, r = spread(per_gb.values()), spread(rss.values())
+    print(f"| {label} | median s | " + " | ".join("-" if med[k] is None else f"{med[k]:.3f}" for k in ks) + " | | |")
+    print(f"| {label} | s/GB | " + " | ".join("-" if per_gb[k] is None else f"{per_gb[k]:.4f}" for k in ks)
+          + f" | {pct(t)} | " + ("-" if t is None else "met" if t <= TARGET else f"missed by {t - TARGET:.1f} points") + " |")
+    print(f"| {label} | peak RSS MiB | " + " | ".join("-" if rss[k] is None else f"{rss[k]:.0f}" for k in ks)
+          + f" | {pct(r)} | " + ("-" if r is None else "flat" if flat_rss(rss.values()) else "grows") + " |")
+    fails = [cells[command, k]["fail"] for k in ks if (command, k) in cells]
+    if any(fails):
+        print(f"| {label} | failed runs | " + " | ".join(str(cells[command, k]["fail"]) if (command, k) in cells else "-" for k in ks) + " | | |")
+    points = [(sizes[k] / 1e9, med[k]) for k in ks if med[k] is not None]
+    if len(points) > 1:
+        mx, my = statistics.fmean(x for x, _ in points), statistics.fmean(y for _, y in points)
+        sxx = sum((x - mx) ** 2 for x, _ in points)
+        slope = sum((x - mx) * (y - my) for x, y in points) / sxx if sxx > 0 else 0.0
+        fits.append(f"`{command}` {my - slope * mx:.3f} s + {slope:.4f} s/GB")
+print("\nGB is 1e9 bytes of dump; s/GB = median s / GB. `spread` is (max - min) / min across the dumps; the "
+      "target (issue 13) is s/GB within 10% and flat RSS (here: RSS within 10% or 8 MiB). A constant cost such as "
+      "JVM start weighs more on a small dump, so s/GB falls with size even when the work per GB is constant; "
+      "the least-squares line s = fixed + per GB x GB through the medians separates the two:")
+print("; ".join(fits) + "." if fits else "(one dump: no line).")
 EOF

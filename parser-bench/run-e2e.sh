@@ -135,8 +135,10 @@ stats=$work/stats.tsv
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 java=$JAVA_HOME/bin/java
 [ -x "$java" ] || { echo "run-e2e: no $java: set JAVA_HOME to a JDK 25" >&2; exit 2; }
-# The launcher's JVM flags (../qevm): serial GC, C1 only, CDS (-Xshare:auto is the default, spelled
-# out) with an archive of the application's classes made by the first run, JVM logging off.
+# The JVM flags of the launcher (../qevm) before its AOT cache (issue 13), for a baseline jar (and
+# for the jar itself when there is no ./qevm): serial GC, C1 only, CDS (-Xshare:auto is the
+# default, spelled out) with an archive of the application's classes made by the first run, JVM
+# logging off.
 # run_jar JAR ARCHIVE: the command line the launcher would exec for JAR, with its archive at ARCHIVE.
 run_jar() {
     # shellcheck disable=SC2206 # QEVM_JAVA_OPTS is split into words, as the launcher does

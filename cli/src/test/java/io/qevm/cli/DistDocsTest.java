@@ -82,14 +82,14 @@ final class DistDocsTest {
 
     /**
      * The launchers, the completion and the man page know every subcommand: the repository's
-     * ./qevm keeps a class-data archive per subcommand (a name missing there shares the main
-     * command's archive and loads its classes from the jar on every run).
+     * ./qevm keeps an AOT cache per subcommand (a name missing there shares the main
+     * command's cache and loads its classes from the jar on every run).
      */
     @Test
     void everySubcommandIsKnownToTheLauncherTheCompletionAndTheManPage() throws IOException {
         String launcher = Files.readString(Path.of("../qevm"));
-        Matcher names = Pattern.compile("\\n\\s*([a-z |]+)\\) jsa=").matcher(launcher);
-        assertTrue(names.find(), "./qevm chooses no archive per subcommand");
+        Matcher names = Pattern.compile("\\n\\s*([a-z |]+)\\) cache=").matcher(launcher);
+        assertTrue(names.find(), "./qevm chooses no AOT cache per subcommand");
         assertEquals(new TreeSet<>(Subcommands.ALL.keySet()), new TreeSet<>(List.of(names.group(1).trim().split("\\s*\\|\\s*"))));
         String completion = Files.readString(DIST.resolve("completion/qevm.bash"));
         String man = Files.readString(DIST.resolve("man/qevm.1"));

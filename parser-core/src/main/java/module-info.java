@@ -11,8 +11,6 @@
 module io.qevm {
     requires transitive tools.jackson.core; // PythonJson hands out its JsonGenerator
     requires org.tukaani.xz;
-    // com.sun.nio.file.ExtendedOpenOption.DIRECT, for -x's long runs (looked up by name)
-    requires jdk.unsupported;
     // libzstd through JNI: give it native access (--enable-native-access=com.github.luben.zstd_jni,
     // or ALL-UNNAMED on the class path), else Java 25 warns on stderr when it loads
     requires com.github.luben.zstd_jni;

@@ -9,12 +9,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.LinkOption;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -47,7 +45,9 @@ import java.util.function.Consumer;
  * the cause; a failed write says how many of the bytes the file needs were written.
  *
  * <p>Pages that follow each other in a block are gathered in a buffer and written with one
- * write: whatever the source, a page's bytes are copied once, while they are valid.
+ * write: whatever the source, a page's bytes are copied once, while they are valid. Runs are
+ * written on a second thread, one write in flight while the next run is gathered; a fill page,
+ * a block's size and a read back ({@link #readPage}) wait for the write in flight first.
  *
  * <p>The files hold the last copy of every page written so far, so the extractor is also a
  * {@link PageStore}: a reader over a stream applies XBZRLE deltas to what it wrote.
@@ -65,42 +65,13 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
     }
 
     /**
-     * The bytes of contiguous pages gathered for one write. Written through the page cache, 1 MiB
-     * writes took ~40% longer than 256 KiB ones on ext4 (parser-bench/scripts/WriteSize.java,
-     * results/issue8/write-size.log): a run goes there in {@link #BUFFERED_WRITE} pieces.
+     * The bytes of contiguous pages gathered for one write, handed to the writing thread while
+     * the next run is gathered. 1 MiB writes took ~40% longer than 256 KiB ones on ext4
+     * (parser-bench/scripts/WriteSize.java, results/issue8/write-size.log): a run goes to the
+     * kernel in {@link #WRITE_BYTES} pieces.
      */
     private static final int RUN_BYTES = 1 << 20;
-    private static final int BUFFERED_WRITE = 256 << 10;
-    /**
-     * Runs of at least this many bytes go straight to the disk (O_DIRECT) where the file system
-     * allows it. Writing GBs through the page cache is mostly the kernel filling pages it has to
-     * allocate (and, on a VM whose free memory goes back to the host, fault in from the host):
-     * O_DIRECT skips that. Each such write waits for the disk, so small runs (the scattered pages
-     * of a live migration's later passes) still go through the page cache.
-     */
-    private static final int DIRECT_MIN = 256 << 10;
-    /** The alignment a direct write's buffer gets: the largest block size we expect. */
-    private static final int BUFFER_ALIGNMENT = 4096;
-    /**
-     * com.sun.nio.file.ExtendedOpenOption.DIRECT (module jdk.unsupported), or null where the
-     * runtime has none. Looked up by name: the build's javadoc fails on any warning, and javac
-     * warns of every use of that package by name.
-     */
-    private static final OpenOption DIRECT = directOption();
-
-    private static OpenOption directOption() {
-        try {
-            Class<?> options = Class.forName("com.sun.nio.file.ExtendedOpenOption");
-            for (Object option : options.getEnumConstants()) {
-                if (option.toString().equals("DIRECT")) {
-                    return (OpenOption) option;
-                }
-            }
-        } catch (ClassNotFoundException | LinkageError e) {
-            // a runtime without jdk.unsupported: page-cache writes only
-        }
-        return null;
-    }
+    private static final int WRITE_BYTES = 256 << 10;
     private static final int PAGES_PER_SEEN_CHUNK = 1 << 16;
     /**
      * How many levels of subdirectories under the output directory a run looks into for an
@@ -141,9 +112,16 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
     private long runStart;
     /** Bytes of pages in the run that are their page's first copy in the file. */
     private long runFirstCopies;
-    private final ByteBuffer run = ByteBuffer.allocateDirect(RUN_BYTES + BUFFER_ALIGNMENT)
-            .alignedSlice(BUFFER_ALIGNMENT);
-    private final MemorySegment runBytes = MemorySegment.ofBuffer(run);
+    private ByteBuffer run = ByteBuffer.allocateDirect(RUN_BYTES);
+    private MemorySegment runBytes = MemorySegment.ofBuffer(run);
+    /** The buffer of the write in flight, or of the last one: the next run goes there. */
+    private ByteBuffer spare;
+    private MemorySegment spareBytes;
+    /**
+     * Runs are written on a thread of their own, one at a time, while this one reads on: most of
+     * {@code -x} is the kernel copying the pages into the page cache.
+     */
+    private final WriteBehind writes = new WriteBehind("qevm-x-writer");
     private ByteBuffer fillPage;
 
     private record Output(Path path, FileChannel channel) {
@@ -153,10 +131,6 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
     private static final class BlockFile {
         final Path path;
         final FileChannel channel;
-        /** The same file opened with O_DIRECT, or null where that is not possible. */
-        FileChannel direct;
-        /** What offsets, lengths and buffers of direct writes must be multiples of. */
-        long directAlignment;
         long length;
         /** Bytes of distinct pages written (what the failed write of a full disk reports). */
         long written;
@@ -216,13 +190,12 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         if (file == null) {
             Path path = OutputPaths.resolve(root, name);
             claim(path, "RAM block '" + OutputPaths.printable(name) + "'");
-            Partial partial = createPartial(path);
-            file = new BlockFile(path, partial.channel());
-            openDirect(file, partial.file());
+            file = new BlockFile(path, create(path));
             blocks.put(name, file);
             onBlock.accept(name);
         }
         flushRun();
+        writes.drain();
         resize(file, length);
     }
 
@@ -274,6 +247,7 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         if (runFile == file) {
             flushRun();
         }
+        writes.drain();
         if (fillPage == null || fillPage.capacity() != size || fillPage.get(0) != (byte) reader.fillByte()) {
             byte[] fill = new byte[size];
             java.util.Arrays.fill(fill, (byte) reader.fillByte());
@@ -291,17 +265,24 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         }
         run.flip();
         try {
-            long align = runFile.directAlignment;
-            if (runFile.direct != null && run.remaining() >= DIRECT_MIN
-                    && runStart % align == 0 && run.remaining() % align == 0) {
-                writeDirect(runFile, run, runStart);
-            } else {
-                int end = run.limit();
-                for (int at = 0; at < end; at += BUFFERED_WRITE) {
-                    write(runFile, run.limit(Math.min(end, at + BUFFERED_WRITE)).position(at), runStart + at);
-                }
+            BlockFile file = runFile;
+            ByteBuffer bytes = run;
+            long at = runStart;
+            long firstCopies = runFirstCopies;
+            writes.submit(() -> {
+                writeRun(file, bytes, at);
+                file.written += firstCopies; // counted once written: a failure says what is on disk
+            });
+            // the write before this one is done: its buffer takes the next run
+            if (spare == null) {
+                spare = ByteBuffer.allocateDirect(RUN_BYTES);
+                spareBytes = MemorySegment.ofBuffer(spare);
             }
-            runFile.written += runFirstCopies;
+            run = spare;
+            spare = bytes;
+            MemorySegment segment = runBytes;
+            runBytes = spareBytes;
+            spareBytes = segment;
         } finally {
             run.clear();
             runFile = null;
@@ -309,54 +290,12 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         }
     }
 
-    /**
-     * A direct write, or, if the file system refuses it after all (a block size it did not tell),
-     * the rest through the page cache from then on: a real failure fails there too.
-     */
-    private static void writeDirect(BlockFile file, ByteBuffer bytes, long address) throws IOException {
-        try {
-            while (bytes.hasRemaining()) {
-                file.direct.write(bytes, address + bytes.position());
-            }
-        } catch (ClosedChannelException e) {
-            throw new OutputFileException(file.path, e, file.written, file.length); // aborted
-        } catch (IOException e) {
-            FileChannel direct = file.direct;
-            file.direct = null;
-            try {
-                direct.close();
-            } catch (IOException ignored) {
-                // the buffered channel is what matters from here on
-            }
-            write(file, bytes, address);
-        }
-    }
-
-    /**
-     * Opens {@code partial} again with O_DIRECT for the block's long runs, if the file system
-     * takes it (not tmpfs before Linux 6.6, for one): else the block is written as before.
-     */
-    private void openDirect(BlockFile file, Path partial) {
-        if (DIRECT == null) {
-            return;
-        }
-        try {
-            long align = Files.getFileStore(partial).getBlockSize();
-            if (align <= 0 || align > BUFFER_ALIGNMENT || BUFFER_ALIGNMENT % align != 0) {
-                return;
-            }
-            FileChannel direct = FileChannel.open(partial, StandardOpenOption.WRITE, DIRECT);
-            synchronized (lock) {
-                if (aborted) {
-                    direct.close();
-                    return;
-                }
-                open.add(new Output(file.path, direct));
-            }
-            file.direct = direct;
-            file.directAlignment = align;
-        } catch (IOException | UnsupportedOperationException e) {
-            // through the page cache, as any file system allows
+    /** A run, in pieces of {@link #WRITE_BYTES}. */
+    private static void writeRun(BlockFile file, ByteBuffer bytes, long address) throws IOException {
+        int end = bytes.limit();
+        for (int at = 0; at < end; at += WRITE_BYTES) {
+            // write() places the buffer's position at address + position
+            write(file, bytes.limit(Math.min(end, at + WRITE_BYTES)).position(at), address);
         }
     }
 
@@ -384,6 +323,7 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         if (runFile == file) {
             flushRun();
         }
+        writes.drain();
         ByteBuffer buffer = into.asByteBuffer();
         try {
             while (buffer.hasRemaining()) {
@@ -506,14 +446,6 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
      * Locks it, to tell other runs it is no stale one.
      */
     private FileChannel create(Path path) throws IOException {
-        return createPartial(path).channel();
-    }
-
-    /** A partial file made by {@link #create}, and the channel it is open with. */
-    private record Partial(Path file, FileChannel channel) {
-    }
-
-    private Partial createPartial(Path path) throws IOException {
         synchronized (lock) {
             for (int attempt = 0; ; attempt++) {
                 checkNotAborted(path);
@@ -534,7 +466,7 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
                 pending.put(partial, path);
                 open.add(new Output(path, channel));
                 if (OutputPaths.lockAsLive(channel)) {
-                    return new Partial(partial, channel);
+                    return channel;
                 }
                 // a concurrent run's sweep holds it and removes it: make another
                 if (attempt == 16) {
@@ -561,6 +493,8 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         synchronized (lock) {
             checkNotAborted(root);
             flushRun();
+            writes.drain();
+            writes.close();
             closeChannels();
             List<Path> renamed = new ArrayList<>();
             for (Map.Entry<Path, Path> file : pending.entrySet()) {
@@ -636,6 +570,7 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
     /** Removes every file not committed. Never throws: it runs on the way out of a failure. */
     @Override
     public void close() {
+        writes.close(); // before the channels close under a write in flight
         synchronized (lock) {
             discard();
         }

@@ -115,11 +115,11 @@ final class PageExtractorTest {
     }
 
     /**
-     * Long runs go to the disk directly (O_DIRECT, where the scratch file system takes it), short
-     * ones and fill pages through the page cache, to the same file: a run of 300 pages, then a
-     * resent data page, a ZERO record and a fill page inside it (page cache over direct), then a
-     * second long run over pages the page cache holds (direct over page cache), and an unaligned
-     * tail of 1 KiB pages. Every byte as the last record says.
+     * Runs are written on a second thread while the next is gathered; fill pages are written by
+     * the reading thread once the run in flight is done. A run of 300 pages (a write of 1 MiB in
+     * flight while the rest is gathered), then a resent data page, a ZERO record and a fill page
+     * inside it, then 300 single pages each cut off by a fill page, then a long run over half of
+     * them again. Every byte as the last record says: no write overtook an earlier one.
      */
     @Test
     void longRunsAndSinglePagesToTheSameFile() throws IOException {

@@ -153,7 +153,7 @@ public final class MigrationReader implements AutoCloseable {
      *                                default) holds no VM state, or the image is broken
      */
     public static MigrationReader open(Path file, ReadOptions options) throws IOException {
-        return over(ByteSource.open(file), options);
+        return over(ByteSource.open(file, options.isEnabled(ReadOptions.Feature.MAP_AHEAD)), options);
     }
 
     /**
@@ -281,7 +281,7 @@ public final class MigrationReader implements AutoCloseable {
      * @throws MigrationReadException if it is not a qcow2 image, or a broken one
      */
     public static List<Snapshot> snapshots(Path file) throws IOException {
-        try (ByteSource source = ByteSource.open(file)) {
+        try (ByteSource source = ByteSource.open(file, false)) {
             return Qcow2Image.open(source).snapshots().stream().map(SnapshotEntry::snapshot).toList();
         }
     }

@@ -202,7 +202,9 @@ final class DiffCommand implements Subcommands.Subcommand {
     }
 
     private static ReadOptions readOptions(String snapshot) {
-        ReadOptions.Builder read = ReadOptions.builder().disable(ReadOptions.Feature.REQUIRE_DESCRIPTION);
+        // the two dumps are indexed at once, a core each: no core left to map ahead of them
+        ReadOptions.Builder read = ReadOptions.builder().disable(ReadOptions.Feature.REQUIRE_DESCRIPTION)
+                .disable(ReadOptions.Feature.MAP_AHEAD);
         if (snapshot != null) {
             read.snapshot(snapshot);
         }

@@ -90,11 +90,19 @@ public interface ByteSource extends AutoCloseable {
      * @throws IOException if the file cannot be opened or mapped
      */
     static ByteSource open(Path file) throws IOException {
+        return open(file, true);
+    }
+
+    /**
+     * As {@link #open(Path)}; with {@code mapAhead}, a large mapped file is mapped ahead of the
+     * reader by a second thread (see {@code ReadOptions.Feature.MAP_AHEAD}).
+     */
+    static ByteSource open(Path file, boolean mapAhead) throws IOException {
         if (Files.isDirectory(file)) {
             throw new IOException("is a directory");
         }
         if (Files.isRegularFile(file) || !Files.exists(file)) {
-            return MappedFileSource.open(file); // a missing file fails there with NoSuchFileException
+            return MappedFileSource.open(file, mapAhead); // a missing file fails there with NoSuchFileException
         }
         return new StreamSource(FileChannel.open(file, StandardOpenOption.READ), file.toString());
     }

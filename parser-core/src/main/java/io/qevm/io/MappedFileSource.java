@@ -41,6 +41,11 @@ final class MappedFileSource extends SegmentSource {
     }
 
     static MappedFileSource open(Path file) throws IOException {
+        return open(file, true);
+    }
+
+    /** With {@code mapAhead} false, no {@link Prefaulter} whatever the file's size. */
+    static MappedFileSource open(Path file, boolean mapAhead) throws IOException {
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -48,7 +53,7 @@ final class MappedFileSource extends SegmentSource {
             MemorySegment mapping = size == 0
                     ? MemorySegment.ofArray(new byte[0])
                     : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            boolean prefault = size > PREFAULT_FROM && Runtime.getRuntime().availableProcessors() > 1;
+            boolean prefault = mapAhead && size > PREFAULT_FROM && Runtime.getRuntime().availableProcessors() > 1;
             return new MappedFileSource(arena, mapping, file.toString(), prefault);
         } catch (IOException | RuntimeException e) {
             arena.close();

@@ -567,7 +567,10 @@ public final class PageExtractor implements MigrationConsumer, PageStore, Closea
         return aborted;
     }
 
-    /** Removes every file not committed. Never throws: it runs on the way out of a failure. */
+    /**
+     * Removes every file not committed, and ends the thread that writes. Never throws: it runs on
+     * the way out of a failure.
+     */
     @Override
     public void close() {
         writes.close(); // before the channels close under a write in flight

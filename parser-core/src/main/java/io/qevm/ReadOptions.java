@@ -31,8 +31,9 @@ public final class ReadOptions {
          * A dump file of more than 128 MiB is mapped ahead of the reader by a second thread, on a
          * machine with more than one core: a walk through a mapped file spends most of its time
          * in the kernel mapping pages, which the other core takes on (a 3.2 GB dump's
-         * {@code -d state} in half the time). Turn it off when several readers walk at once,
-         * each on a core of its own ({@code qevm diff}): there is no idle core then. Default: on.
+         * {@code -d state} in half the time; {@code qevm diff}, which indexes two dumps at once,
+         * 12% faster). Off, no thread is started: for a caller that keeps every core busy with
+         * work of its own. Default: on.
          */
         MAP_AHEAD(true);
 

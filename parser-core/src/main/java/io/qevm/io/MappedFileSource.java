@@ -63,7 +63,8 @@ final class MappedFileSource extends SegmentSource {
 
     @Override
     public void readingNext(long from, long to) {
-        if (prefaulter != null) {
+        // not for the first window: -d desc reads the header there and then only the end
+        if (prefaulter != null && from > 0) {
             prefaulter.readingAt(from, to);
         }
     }

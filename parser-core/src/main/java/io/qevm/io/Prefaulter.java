@@ -79,7 +79,8 @@ final class Prefaulter implements Runnable {
         int sum = 0;
         while (!stopped) {
             long from = requestFrom;
-            long to = Math.min(size, requestTo + AHEAD);
+            // nothing before the first request: a reader may want only the file's ends
+            long to = requestTo == 0 ? 0 : Math.min(size, requestTo + AHEAD);
             if (from != seenFrom) {
                 seenFrom = from;
                 // a jump back (a random-access reader) starts over at the window; forward, the

@@ -1,5 +1,6 @@
 package io.qevm.consume;
 
+import io.qevm.internal.Threads;
 import java.io.IOException;
 
 /**
@@ -110,17 +111,7 @@ final class WriteBehind implements AutoCloseable {
             started = thread;
         }
         if (started != null) {
-            boolean interrupted = false;
-            while (started.isAlive()) {
-                try {
-                    started.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            Threads.joinUninterruptibly(started);
         }
     }
 }

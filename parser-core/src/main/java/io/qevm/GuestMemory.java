@@ -143,17 +143,23 @@ public final class GuestMemory implements AutoCloseable {
             // outside what stays mapped: one positional read (about 1 us for 4 KiB here, where
             // faulting the page in costs 2.8 us and maps its whole folio, up to 2 MiB)
             ByteBuffer bulk = this.bulk.get();
-            bulk.clear().limit(n);
-            for (long from = offset; bulk.hasRemaining(); ) {
-                int read = channel.read(bulk, from);
-                if (read < 0) {
-                    throw new IOException(reader.sourceName() + " ends at " + from + ", before " + (offset + n)
-                            + ": changed since indexed");
-                }
-                from += read;
-            }
-            MemorySegment.copy(MemorySegment.ofBuffer(bulk.clear()), 0, dst, at, n);
+            readFully(bulk, offset, n);
+            MemorySegment.copy(MemorySegment.ofBuffer(bulk), 0, dst, at, n);
         }
+    }
+
+    /** Reads the plain file's {@code n} bytes at {@code offset} into {@code buffer} from its start (left cleared). */
+    private void readFully(ByteBuffer buffer, long offset, int n) throws IOException {
+        buffer.clear().limit(n);
+        for (long from = offset; buffer.hasRemaining(); ) {
+            int read = channel.read(buffer, from);
+            if (read < 0) {
+                throw new IOException(reader.sourceName() + " ends at " + from + ", before " + (offset + n)
+                        + ": changed since indexed");
+            }
+            from += read;
+        }
+        buffer.clear();
     }
 
     /**
@@ -621,15 +627,8 @@ public final class GuestMemory implements AutoCloseable {
             covered += n;
         }
         ByteBuffer bulk = this.bulk.get();
-        bulk.clear().limit((int) (end - start));
-        for (long from = start; bulk.hasRemaining(); ) {
-            int read = channel.read(bulk, from);
-            if (read < 0) {
-                throw new IOException(reader.sourceName() + " ends at " + from + ", before " + end + ": changed since indexed");
-            }
-            from += read;
-        }
-        MemorySegment span = MemorySegment.ofBuffer(bulk.clear());
+        readFully(bulk, start, (int) (end - start));
+        MemorySegment span = MemorySegment.ofBuffer(bulk);
         long done = 0;
         long p = page;
         int skip = inPage;
@@ -642,6 +641,113 @@ public final class GuestMemory implements AutoCloseable {
             p++;
         }
         return covered;
+    }
+
+    /**
+     * A reader of one block's pages in turn, each handed out where it lies when it can be: the
+     * pages of a plain file come out of the reader's own buffer, filled by one positional read
+     * of up to 1 MiB of the file for a run of pages, with no copy out of it (what {@code qevm
+     * diff} compares). Made by {@link #pages(String)}; one thread at a time, as the index allows.
+     */
+    public final class PageReader {
+        private final String block;
+        private final PageTable table;
+        private final int pageSize;
+        private final long pages;
+        /** The file's bytes [spanStart, spanEnd) of the last positional read; null unless a plain file. */
+        private final ByteBuffer buffer;
+        private final MemorySegment span;
+        private long spanStart;
+        private long spanEnd;
+        /** A page of zeros (read-only), and a page for copies (fill bytes, spooled pages, containers). */
+        private final MemorySegment zero;
+        private final MemorySegment copy;
+
+        private PageReader(int index) {
+            Block b = blocks.get(index);
+            this.block = b.name();
+            this.table = tables[index];
+            this.pageSize = b.pageSize();
+            this.pages = b.pages();
+            boolean inPlace = channel != null && pageSize <= BULK_SPAN;
+            this.buffer = inPlace ? ByteBuffer.allocateDirect(BULK_SPAN) : null;
+            this.span = inPlace ? MemorySegment.ofBuffer(buffer) : null;
+            this.zero = MemorySegment.ofArray(new byte[pageSize]).asReadOnly();
+            this.copy = MemorySegment.ofArray(new byte[pageSize]);
+        }
+
+        /** {@return the block's page size: what every page handed out holds} */
+        public int pageSize() {
+            return pageSize;
+        }
+
+        /**
+         * The bytes of a page, as {@link #read(String, long, MemorySegment)} would copy them.
+         *
+         * @param pageNumber the page's number in the block
+         * @return its bytes, {@link #pageSize()} of them: valid until the next call, not to be written
+         * @throws IllegalArgumentException if there is no such page
+         * @throws IOException              if the dump cannot be read
+         */
+        public MemorySegment page(long pageNumber) throws IOException {
+            if (pageNumber < 0 || pageNumber >= pages) {
+                throw new IllegalArgumentException(Messages.noPage(block, pageNumber, pages));
+            }
+            long location = table.get(pageNumber);
+            long value = location & PageTable.VALUE_MASK;
+            switch ((int) (location >>> 62)) {
+                case 0 -> {
+                    return zero;
+                }
+                case 1 -> {
+                    return value == 0 ? zero : copy.fill((byte) value);
+                }
+                case 2 -> {
+                    if (span == null) {
+                        copyFromSource(value, copy, 0, pageSize);
+                        return copy;
+                    }
+                    if (value < spanStart || value + pageSize > spanEnd) {
+                        fill(pageNumber, value);
+                    }
+                    return span.asSlice(value - spanStart, pageSize);
+                }
+                default -> {
+                    spool.copy(value, copy, 0, pageSize);
+                    return copy;
+                }
+            }
+        }
+
+        /** One positional read from the page at {@code start}: it and the pages after it that follow it in the file. */
+        private void fill(long pageNumber, long start) throws IOException {
+            long end = start + pageSize;
+            for (long p = pageNumber + 1; p < pages; p++) {
+                long location = table.get(p);
+                long value = location & PageTable.VALUE_MASK;
+                if ((location & PageTable.KIND_MASK) != PageTable.SOURCE || value < end
+                        || value + pageSize - start > BULK_SPAN) {
+                    break;
+                }
+                end = value + pageSize;
+            }
+            spanStart = -1; // nothing valid while it is read
+            readFully(buffer, start, (int) (end - start));
+            spanStart = start;
+            spanEnd = end;
+        }
+    }
+
+    /**
+     * A reader of {@code block}'s pages, each where it lies when it can be (no copy): for going
+     * over many pages, as a diff or a hash of every page does.
+     *
+     * @param block the block's name
+     * @return a reader for one thread
+     * @throws IllegalArgumentException if there is no such block
+     */
+    public PageReader pages(String block) {
+        return new PageReader(blockIndex(block));
     }
 
     /**

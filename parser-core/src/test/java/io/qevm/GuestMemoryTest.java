@@ -241,12 +241,14 @@ class GuestMemoryTest {
             // into native memory a plain file's runs of pages are scattered straight to their
             // places; chunks that are no multiple of a page start runs in mid-page
             assertEquals(want, nativeHashes(memory, 300_000), sample + " from the file, into native memory");
+            assertEquals(want, pageHashes(memory), sample + " from the file, page by page in place");
         }
         boolean streamable = !sample.startsWith("s-") && !sample.equals("n-mapped-ram");
         if (streamable) {
             try (InputStream in = Files.newInputStream(Samples.dump(sample));
                     GuestMemory memory = GuestMemory.index(MigrationReader.open(in, options))) {
                 assertEquals(want, hashes(memory), sample + " from an InputStream (spooled)");
+                assertEquals(want, pageHashes(memory), sample + " from an InputStream, page by page");
             }
         }
     }
@@ -272,6 +274,26 @@ class GuestMemoryTest {
                 memory.read(block.name(), at, chunk, 0, n);
                 sha.update(chunk, 0, n);
             }
+            String name = block.name().startsWith("/") ? block.name().substring(1) : block.name();
+            got.put(name, HexFormat.of().formatHex(sha.digest()));
+        }
+        return got;
+    }
+
+    /** As {@link #hashes}, each block read by its PageReader, every page in turn. */
+    private static Map<String, String> pageHashes(GuestMemory memory) throws Exception {
+        Map<String, String> got = new LinkedHashMap<>();
+        for (GuestMemory.Block block : memory.blocks()) {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            GuestMemory.PageReader pages = memory.pages(block.name());
+            assertEquals(block.pageSize(), pages.pageSize());
+            for (long page = 0; page < block.pages(); page++) {
+                MemorySegment bytes = pages.page(page);
+                assertEquals(block.pageSize(), bytes.byteSize());
+                long n = Math.min(block.pageSize(), block.length() - page * block.pageSize());
+                sha.update(bytes.asSlice(0, n).asByteBuffer());
+            }
+            assertThrows(IllegalArgumentException.class, () -> pages.page(block.pages()));
             String name = block.name().startsWith("/") ? block.name().substring(1) : block.name();
             got.put(name, HexFormat.of().formatHex(sha.digest()));
         }

@@ -590,6 +590,15 @@ final class DiffCommand implements Subcommands.Subcommand {
         }
 
         @Override
+        public RamDiff.Pages pages(String block) {
+            RamDiff.Pages pages = ram.pages(block);
+            return page -> {
+                current[0] = name;
+                return pages.page(page);
+            };
+        }
+
+        @Override
         public void close() {
             ram.close();
         }

@@ -43,6 +43,11 @@ final class GuestRam implements RamDiff.Ram {
     }
 
     @Override
+    public RamDiff.Pages pages(String block) {
+        return memory.pages(block)::page;
+    }
+
+    @Override
     public void close() {
         memory.close();
     }

@@ -1,6 +1,7 @@
 package io.qevm.cli;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,8 +10,9 @@ import java.util.Map;
 /**
  * The RAM half of {@code qevm diff}: for each RAM block of two dumps, the runs of pages whose
  * contents (the last copy of each page, as QEMU's destination would hold it) differ. Pages both
- * zero (or never sent) are equal without a read; the others are read, up to 64 pages at a time
- * from each dump into two reused buffers, and compared page by page.
+ * zero (or never sent) are equal without a read; the others are compared page by page, where
+ * they lie (a plain file's pages in its reader's buffer: no copy) when both dumps have the same
+ * page size, else read up to 64 pages at a time from each dump into two reused buffers.
  */
 final class RamDiff {
 
@@ -26,8 +28,18 @@ final class RamDiff {
         /** Reads {@code length} bytes of {@code block} from {@code offset}. */
         void read(String block, long offset, byte[] dst, int dstOffset, int length) throws IOException;
 
+        /** {@return a reader of {@code block}'s pages (of the block's own page size), for one thread} */
+        Pages pages(String block);
+
         @Override
         void close();
+    }
+
+    /** A block's pages, read in turn. */
+    interface Pages {
+
+        /** {@return the bytes of page {@code page}, valid until the next call} */
+        MemorySegment page(long page) throws IOException;
     }
 
     /** A RAM block: name, length in bytes, page size. */
@@ -66,7 +78,8 @@ final class RamDiff {
     private final Ram a;
     private final Ram b;
     private final boolean parallel;
-    private final int maxKeptRuns;
+    private final int chunkPages;
+    private final int aheadChunks;
     /** Pages that differ, over all blocks. */
     long pagesDiffering;
     /** Blocks in one dump only, or of different lengths. */
@@ -78,15 +91,16 @@ final class RamDiff {
      * whose clusters are read through one buffer).
      */
     RamDiff(Ram a, Ram b, boolean parallel) {
-        this(a, b, parallel, MAX_KEPT_RUNS);
+        this(a, b, parallel, CHUNK_PAGES, AHEAD_CHUNKS);
     }
 
-    /** With a bound on the second thread's runs other than {@link #MAX_KEPT_RUNS} (for tests). */
-    RamDiff(Ram a, Ram b, boolean parallel, int maxKeptRuns) {
+    /** With chunks other than {@link #CHUNK_PAGES} and {@link #AHEAD_CHUNKS} (for tests). */
+    RamDiff(Ram a, Ram b, boolean parallel, int chunkPages, int aheadChunks) {
         this.a = a;
         this.b = b;
         this.parallel = parallel;
-        this.maxKeptRuns = maxKeptRuns;
+        this.chunkPages = chunkPages;
+        this.aheadChunks = aheadChunks;
     }
 
     /** Compares every block, telling {@code sink}; returns whether anything differs. */
@@ -136,53 +150,161 @@ final class RamDiff {
         if (!parallel || pages < PARALLEL_PAGES) {
             scanner(blockA.name(), pageSize, samePages, common).scan(0, pages, runs);
         } else {
-            // the second half on a thread of its own, its runs kept (up to a bound: past it, it
-            // stops and the rest is compared here) until the first half's are told
-            long half = pages / 2 / 64 * 64;
-            Scanner second = scanner(blockA.name(), pageSize, samePages, common);
-            Kept kept = new Kept(maxKeptRuns);
-            Thread worker = Thread.ofPlatform().name("qevm-diff-ram").start(() -> second.scanKept(half, pages, kept));
-            try {
-                scanner(blockA.name(), pageSize, samePages, common).scan(0, half, runs);
-            } finally {
-                joinUninterruptibly(worker); // never left reading a dump that is about to be closed
-            }
-            switch (kept.failure) {
-                case null -> {
-                }
-                case IOException io -> throw io;
-                case RuntimeException r -> throw r;
-                case Error e -> throw e;
-                default -> throw new IllegalStateException(kept.failure); // scanKept catches nothing else
-            }
-            for (int i = 0; i < kept.size; i += 2) {
-                runs.add(kept.runs[i], kept.runs[i + 1]);
-            }
-            if (kept.stoppedAt < pages) {
-                second.scan(kept.stoppedAt, pages, runs);
-            }
+            // a scanner (its buffers) a thread
+            new Chunks(pages, runs).compare(scanner(blockA.name(), pageSize, samePages, common),
+                    scanner(blockA.name(), pageSize, samePages, common));
         }
         runs.flush();
         pagesDiffering += runs.pages;
         sink.blockEnd(runs.pages, runs.count);
     }
 
-    /** Blocks of at least this many pages are compared by two threads, a half each. */
+    /** Blocks of at least this many pages are compared by two threads. */
     static final long PARALLEL_PAGES = 16384;
-    /** The most runs the second thread keeps (16 MiB) before it stops and leaves the rest. */
-    static final int MAX_KEPT_RUNS = 1 << 20;
+    /**
+     * ... in chunks of this many pages (16 MiB of 4 KiB pages, some 10 ms of work), which the
+     * threads take in turn: the threads share the work as it comes, where halves of a block
+     * differ in how much of them must be read (data pages against zero pages both sides).
+     */
+    static final int CHUNK_PAGES = 4096;
+    /**
+     * The most chunks compared but not yet told (their runs kept, at most half a chunk's pages
+     * each): a thread waits rather than take a chunk further ahead of the first one untold.
+     */
+    static final int AHEAD_CHUNKS = 16;
 
     private Scanner scanner(String block, int pageSize, boolean samePages, long common) {
         return new Scanner(block, pageSize, samePages, common);
+    }
+
+    /**
+     * The chunks of one block, taken in turn by this thread and a second one. Only this thread
+     * tells the sink: after each chunk of its own, the runs of every chunk done before the first
+     * one still being compared.
+     */
+    private final class Chunks {
+        private final long pages;
+        private final Runs runs;
+        private final int count;
+        /** The runs of chunks done but not told, by chunk number modulo its length. */
+        private final Kept[] done;
+        /** The next chunk to take, and the first one not told. */
+        private int next;
+        private int told;
+        private Throwable failure;
+
+        Chunks(long pages, Runs runs) {
+            this.pages = pages;
+            this.runs = runs;
+            this.count = Math.toIntExact(Math.ceilDiv(pages, chunkPages));
+            this.done = new Kept[aheadChunks];
+        }
+
+        void compare(Scanner first, Scanner second) throws IOException {
+            Thread worker = Thread.ofPlatform().name("qevm-diff-ram").start(() -> {
+                try {
+                    while (work(second, false)) {
+                        // the next chunk
+                    }
+                } catch (IOException | RuntimeException | Error e) {
+                    fail(e);
+                }
+            });
+            try {
+                while (work(first, true)) {
+                    // the next chunk
+                }
+            } catch (IOException | RuntimeException | Error e) {
+                fail(e);
+            } finally {
+                joinUninterruptibly(worker); // never left reading a dump that is about to be closed
+            }
+            switch (failure) {
+                case null -> tell();
+                case IOException io -> throw io;
+                case RuntimeException r -> throw r;
+                case Error e -> throw e;
+                default -> throw new IllegalStateException(failure); // nothing else is caught
+            }
+        }
+
+        /**
+         * Compares the next chunk; false when none is left (or the other thread failed). The
+         * telling thread tells what is done first; a thread too far ahead of the first chunk
+         * untold waits for it to be done (and, the teller, tells it).
+         */
+        private boolean work(Scanner scanner, boolean teller) throws IOException {
+            int chunk = -1;
+            boolean interrupted = false;
+            while (chunk < 0) {
+                if (teller) {
+                    tell();
+                }
+                synchronized (this) {
+                    if (failure != null || next >= count) {
+                        break;
+                    }
+                    if (next - told < aheadChunks) {
+                        chunk = next++;
+                    } else if (!teller || done[told % aheadChunks] == null) {
+                        try {
+                            wait(); // for the other thread's chunk, or the teller's tell(): soon
+                        } catch (InterruptedException e) {
+                            interrupted = true; // kept for whoever asks next
+                        }
+                    }
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            if (chunk < 0) {
+                return false;
+            }
+            long from = (long) chunk * chunkPages;
+            Kept kept = new Kept();
+            scanner.scan(from, Math.min(from + chunkPages, pages), kept);
+            synchronized (this) {
+                done[chunk % aheadChunks] = kept;
+                notifyAll();
+            }
+            return true;
+        }
+
+        /** Tells the runs of the chunks done, in order, up to the first one not done. */
+        private void tell() throws IOException {
+            while (true) {
+                Kept kept;
+                synchronized (this) {
+                    int slot = told % aheadChunks;
+                    kept = told < count ? done[slot] : null;
+                    if (kept == null) {
+                        return;
+                    }
+                    done[slot] = null;
+                }
+                for (int i = 0; i < kept.size; i += 2) {
+                    runs.add(kept.runs[i], kept.runs[i + 1]);
+                }
+                synchronized (this) {
+                    told++;
+                    notifyAll();
+                }
+            }
+        }
+
+        private synchronized void fail(Throwable e) {
+            if (failure == null) {
+                failure = e;
+            }
+            notifyAll();
+        }
     }
 
     /** Where a scan puts the runs of differing pages it finds. */
     private interface RunTarget {
 
         void add(long first, long last) throws IOException;
-
-        /** Whether the scan should stop (at the start of its next batch). */
-        boolean full();
     }
 
     /** Runs of differing pages told to a sink in order, adjacent ones joined into one. */
@@ -195,11 +317,6 @@ final class RamDiff {
 
         Runs(Sink sink) {
             this.sink = sink;
-        }
-
-        @Override
-        public boolean full() {
-            return false;
         }
 
         @Override
@@ -223,22 +340,10 @@ final class RamDiff {
         }
     }
 
-    /** What the second thread found: runs as (first, last) pairs, up to a bound, and where it stopped. */
+    /** The runs of one chunk, as (first, last) pairs, until told. */
     private static final class Kept implements RunTarget {
-        private final int maxRuns;
-        long[] runs = new long[64];
+        long[] runs = new long[16];
         int size;
-        long stoppedAt = Long.MAX_VALUE;
-        Throwable failure;
-
-        Kept(int maxRuns) {
-            this.maxRuns = maxRuns;
-        }
-
-        @Override
-        public boolean full() {
-            return size >= 2L * maxRuns;
-        }
 
         @Override
         public void add(long first, long last) {
@@ -257,6 +362,9 @@ final class RamDiff {
         private final boolean samePages;
         private final long common;
         private final int batch;
+        /** Pages compared where they lie (same page sizes), or read into the buffers (not). */
+        private final Pages pagesA;
+        private final Pages pagesB;
         private final byte[] bufferA;
         private final byte[] bufferB;
 
@@ -266,23 +374,16 @@ final class RamDiff {
             this.samePages = samePages;
             this.common = common;
             this.batch = Math.clamp(BATCH_BYTES / pageSize, 1, 64); // a bit each in a long
-            this.bufferA = new byte[batch * pageSize];
-            this.bufferB = new byte[batch * pageSize];
+            this.pagesA = samePages ? a.pages(block) : null;
+            this.pagesB = samePages ? b.pages(block) : null;
+            this.bufferA = samePages ? null : new byte[batch * pageSize];
+            this.bufferB = samePages ? null : new byte[batch * pageSize];
         }
 
-        /**
-         * Pages [from, to): their runs to {@code runs}, a run open at the end closed there;
-         * stops early, at the start of a batch, once {@code runs} is full. Returns where it stopped.
-         */
-        long scan(long from, long to, RunTarget runs) throws IOException {
+        /** Pages [from, to): their runs to {@code runs}, a run open at the end closed there. */
+        void scan(long from, long to, RunTarget runs) throws IOException {
             long runStart = -1;
             for (long first = from; first < to; first += batch) {
-                if (runs.full()) {
-                    if (runStart >= 0) {
-                        runs.add(runStart, first - 1);
-                    }
-                    return first;
-                }
                 long differ = differing(first, (int) Math.min(batch, to - first));
                 for (int i = 0; i < batch && first + i < to; i++) {
                     long page = first + i;
@@ -298,16 +399,6 @@ final class RamDiff {
             }
             if (runStart >= 0) {
                 runs.add(runStart, to - 1);
-            }
-            return to;
-        }
-
-        /** As {@link #scan}, on the second thread: runs kept, up to {@code maxKeptRuns}. */
-        void scanKept(long from, long to, Kept kept) {
-            try {
-                kept.stoppedAt = scan(from, to, kept);
-            } catch (IOException | RuntimeException | Error e) {
-                kept.failure = e;
             }
         }
 
@@ -326,16 +417,30 @@ final class RamDiff {
             if (zero == all) {
                 return 0;
             }
+            long differ = 0;
+            if (samePages) {
+                for (int i = 0; i < n; i++) {
+                    if ((zero & 1L << i) == 0) {
+                        long page = first + i;
+                        int length = (int) Math.min(pageSize, common - page * pageSize);
+                        MemorySegment x = pagesA.page(page);
+                        MemorySegment y = pagesB.page(page);
+                        if (MemorySegment.mismatch(x, 0, length, y, 0, length) >= 0) {
+                            differ |= 1L << i;
+                        }
+                    }
+                }
+                return differ;
+            }
             long offset = first * pageSize;
             int length = (int) Math.min((long) n * pageSize, common - offset);
             // one read of the batch from each dump: fewer calls than a page at a time
             a.read(block, offset, bufferA, 0, length);
             b.read(block, offset, bufferB, 0, length);
-            long differ = 0;
             for (int i = 0; i < n; i++) {
                 int from = i * pageSize;
                 int to = Math.min(length, from + pageSize);
-                if ((zero & 1L << i) == 0 && Arrays.mismatch(bufferA, from, to, bufferB, from, to) >= 0) {
+                if (Arrays.mismatch(bufferA, from, to, bufferB, from, to) >= 0) {
                     differ |= 1L << i;
                 }
             }

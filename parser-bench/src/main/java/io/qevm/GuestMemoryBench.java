@@ -2,6 +2,7 @@ package io.qevm;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -39,6 +40,14 @@ public class GuestMemoryBench extends BenchmarkDefaults {
     @Param({"1024", "4096", "262144"})
     public int pages;
 
+    /**
+     * What reads may keep mapped ({@link GuestMemory#keepMapped}): {@code default} (128 MiB, the
+     * rest positional reads) or {@code all} (every 2 MiB granule read stays mapped: resident
+     * memory grows to what the reads cover, up to the dump's size; printed at the end of a trial).
+     */
+    @Param({"default", "all"})
+    public String mapped;
+
     private GuestMemory memory;
     private long[] offsets;
     private int next;
@@ -48,6 +57,9 @@ public class GuestMemoryBench extends BenchmarkDefaults {
     public void setUp() throws IOException {
         Path file = sample.contains("/") ? Path.of(sample) : StreamState.sample(sample);
         memory = GuestMemory.open(file, ReadOptions.DEFAULT);
+        if (mapped.equals("all")) {
+            memory.keepMapped(Long.MAX_VALUE);
+        }
         GuestMemory.Block ram = memory.block("pc.ram");
         long[] data = new long[(int) Math.min(ram.pages(), Integer.MAX_VALUE - 8)];
         int count = 0;
@@ -64,7 +76,14 @@ public class GuestMemoryBench extends BenchmarkDefaults {
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() {
+    public void tearDown() throws IOException {
+        // what the trial left resident (the fork's, JVM included): the price of keeping it mapped
+        Path status = Path.of("/proc/self/status"); // Linux
+        for (String line : java.nio.file.Files.exists(status) ? java.nio.file.Files.readAllLines(status) : List.<String>of()) {
+            if (line.startsWith("VmRSS") || line.startsWith("VmHWM") || line.startsWith("RssFile")) {
+                System.out.println("# " + sample + " pages=" + pages + " mapped=" + mapped + ": " + line);
+            }
+        }
         memory.close();
     }
 

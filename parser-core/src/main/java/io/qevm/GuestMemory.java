@@ -41,12 +41,13 @@ import java.util.Map;
  * file, gone with {@link #close()} or the process. Pages never sent read as zero, as QEMU's
  * destination has them.
  *
- * <p>A dump in a plain file, and the spool, are read through their mappings, whose pages are
- * handed back to the kernel once reads have touched 64 MiB of them (counted in the kernel's
- * 64 KiB fault-around windows: reads spread over more than 1024 such windows map pages in again),
- * so that the resident set stays bounded however much is read. Reads of many pages of a plain
- * file opened by {@link #open(Path, ReadOptions)} are positional reads of the file instead (no
- * mapping touched, as fast as {@code cat}).
+ * <p>A dump in a plain file, and the spool, are read through their mappings, and what reads
+ * keep resident of them is bounded: the spool's pages are handed back to the kernel once reads
+ * have touched 64 MiB of it; a plain file opened by {@link #open(Path, ReadOptions)} keeps the
+ * first 128 MiB of 2 MiB granules that small reads touch mapped and reads the rest with
+ * positional reads ({@link #keepMapped} changes how much), as it reads runs of many pages
+ * (64 KiB and more, {@link #pages}) straight away: a copy by the kernel, no page mapped, as
+ * fast as {@code cat}.
  *
  * <p>Not thread-safe, but for one case: reads of the index of a plain file (no container, not a
  * stream) may run on several threads at once (the bytes they copy are right; only the count
@@ -128,10 +129,37 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
-     * What small reads of a plain file opened by path may keep mapped (the first 2 MiB granules
-     * they touch, up to this much: a 128 MiB dump whole); past it they are positional reads.
+     * What small reads of a plain file opened by path may keep mapped unless {@link #keepMapped}
+     * says otherwise (the first 2 MiB granules they touch, up to this much: a 128 MiB dump
+     * whole); past it they are positional reads.
      */
-    private static final long MAPPED_BUDGET = 128L << 20;
+    static final long MAPPED_BUDGET = 128L << 20;
+
+    /**
+     * Sets how much of the dump's file mapping reads may keep resident: 128 MiB unless set. Reads
+     * of a plain file within what stays mapped are memory copies (0.1-0.75 us for 4 KiB on the
+     * machine of parser-bench/RESULTS.md, by how cold the page is); past it, a read of a few pages
+     * is a positional read of the file instead, a system call (1.1-1.7 us there), and resident
+     * memory stays bounded. A long-lived process reading at random across a big dump may raise
+     * it, up to {@code Long.MAX_VALUE} (map as much as is read): the pages mapped are the page
+     * cache's own (clean, shared, reclaimed by the kernel under pressure), but they count in the
+     * process's resident set, 2 MiB for each 2 MiB granule a read touches. Set it before reading:
+     * a budget lower than what is mapped hands the mapping back at once. No effect on dumps not
+     * in a plain file (their bytes are read through the spool or the reader, as they come).
+     *
+     * @param bytes what may stay resident, at least 0
+     * @return this
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     */
+    public GuestMemory keepMapped(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("a mapping budget of " + bytes + " bytes");
+        }
+        if (whole != null) {
+            whole.budget(bytes);
+        }
+        return this;
+    }
 
     /** Copies {@code n} bytes at {@code offset} of the source into {@code dst} at {@code at}. */
     private void copyFromSource(long offset, MemorySegment dst, long at, int n) throws IOException {

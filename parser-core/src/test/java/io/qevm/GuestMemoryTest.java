@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -265,8 +266,13 @@ class GuestMemoryTest {
     }
 
     private static Map<String, String> hashes(GuestMemory memory) throws Exception {
+        return hashes(memory, 1 << 20);
+    }
+
+    /** The SHA-256 of every block, read in reads of {@code chunkBytes} (under 64 KiB: reads of single pages, across pages). */
+    private static Map<String, String> hashes(GuestMemory memory, int chunkBytes) throws Exception {
         Map<String, String> got = new LinkedHashMap<>();
-        byte[] chunk = new byte[1 << 20];
+        byte[] chunk = new byte[chunkBytes];
         for (GuestMemory.Block block : memory.blocks()) {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             for (long at = 0; at < block.length(); at += chunk.length) {
@@ -318,6 +324,21 @@ class GuestMemoryTest {
             }
         }
         return got;
+    }
+
+    /** Whatever may stay mapped (nothing: every small read a positional one; all of it), reads read the same. */
+    @Test
+    void keepMappedChangesHowNotWhat() throws Exception {
+        Map<String, String> want = extractListing("c-pc-loader-data");
+        try (GuestMemory memory = GuestMemory.open(Samples.dump("c-pc-loader-data"), ReadOptions.DEFAULT)) {
+            byte[] page = new byte[4096];
+            memory.read("pc.ram", 0x1000000, page, 0, page.length); // mapped, within the default budget
+            assertSame(memory, memory.keepMapped(0)); // hands it back
+            assertEquals(want, hashes(memory, 3000), "nothing kept mapped");
+            memory.keepMapped(Long.MAX_VALUE);
+            assertEquals(want, hashes(memory, 3000), "all of it kept mapped");
+            assertThrows(IllegalArgumentException.class, () -> memory.keepMapped(-1));
+        }
     }
 
     @Test

@@ -20,7 +20,7 @@ public final class MappedView {
     private static final int GRANULE_BITS = 21;
 
     private final MemorySegment segment;
-    private final long budget;
+    private long budget;
     /** Granules touched since the last release, a bit each; null for memory that is not a mapping. */
     private final long[] touched;
     private long touchedCount;
@@ -34,6 +34,20 @@ public final class MappedView {
         this.segment = segment;
         this.budget = budget;
         this.touched = segment.isMapped() ? new long[(int) ((segment.byteSize() >>> GRANULE_BITS >>> 6) + 1)] : null;
+    }
+
+    /** Sets what copies may touch from now on; a budget below what they have touched hands the mapping back at once. */
+    public void budget(long bytes) {
+        budget = bytes;
+        if (touched != null && touchedCount << GRANULE_BITS > budget) {
+            release();
+        }
+    }
+
+    private void release() {
+        segment.unload();
+        Arrays.fill(touched, 0);
+        touchedCount = 0;
     }
 
     /** Copies {@code n} bytes at {@code offset} into {@code dst} at {@code at}, handing the mapping back when over budget. */
@@ -87,9 +101,7 @@ public final class MappedView {
         if ((touched[word] & bit) == 0) {
             touched[word] |= bit;
             if (++touchedCount << GRANULE_BITS > budget) {
-                segment.unload();
-                Arrays.fill(touched, 0);
-                touchedCount = 0;
+                release();
             }
         }
     }

@@ -142,7 +142,7 @@ java=$JAVA_HOME/bin/java
 # run_jar JAR ARCHIVE: the command line the launcher would exec for JAR, with its archive at ARCHIVE.
 run_jar() {
     # shellcheck disable=SC2206 # QEVM_JAVA_OPTS is split into words, as the launcher does
-    jar_cmd=("$java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto
+    jar_cmd=("$java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:Tier3BackEdgeThreshold=2000 -Xshare:auto
         -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile="$2" -Xlog:disable
         -Dqevm.stderr.tty=false ${QEVM_JAVA_OPTS:-} -jar "$1")
 }

@@ -12,8 +12,9 @@
 # command always follows the same one): `qevm -f B -d state`; `qevm read B --gpa 0x1000000
 # --length 4096` (the index built, then one read); `qevm grep B --text <absent>`; `qevm diff B B`;
 # `qevm diff B M`; `cat B B`; `cat B M`; `qevm stats B`; `qevm report B -o FILE`; `qevm events B`.
-# Outputs go to /dev/null (report: to a file in DIR). Wall time and peak RSS come from GNU time
-# (/usr/bin/time -v: "Elapsed (wall clock)", "Maximum resident set size"). Ratios are paired:
+# Outputs go to /dev/null (report: to a file in DIR). Peak RSS comes from GNU time
+# (/usr/bin/time -v: "Maximum resident set size"; wall time from `date +%s%N` around it, to the
+# millisecond, GNU time's own wall clock having 10 ms steps). Ratios are paired:
 # each run's time over its round's `-d state` (for read, grep, stats, report, events) or over its
 # round's `cat` of the same two files (diff), the median of those. The 1-minute load average is
 # logged before each round. Both dumps are read once first, so every run reads the page cache;
@@ -75,10 +76,12 @@ for ((r = 1; r <= runs; r++)); do
     echo "round $r (load $load)" >&2
     for name in "${order[@]}"; do
         status=0
+        start=$(date +%s%N)
         # shellcheck disable=SC2046
         /usr/bin/time -v -o "$logdir/time.log" $(cmd "$name") > /dev/null 2> "$logdir/stderr.log" || status=$?
-        wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$logdir/time.log" \
-            | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
+        end=$(date +%s%N)
+        # to the millisecond (GNU time's own wall clock has 10 ms steps: 5% of a 0.2 s command)
+        wall=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')
         rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$logdir/time.log")
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$name" "$status" "$wall" "$rss" "$load" >> "$log"
         printf '  %-8s exit %s  %6s s  %7s KB\n' "$name" "$status" "$wall" "$rss" >&2
@@ -116,7 +119,7 @@ for name, label in cmds.items():
         ratios = [float(runs[k]["wall_s"]) / float(by[base[name]][k]["wall_s"]) for k in runs if k in by[base[name]]]
         ratio = f"{statistics.median(ratios):.2f}"
         of = cmds[base[name]]
-    print(f"| {label} | {statistics.median(walls):.2f} | {min(walls):.2f}-{max(walls):.2f} | {ratio} | {of} | {exits} | {rss:.0f} |")
+    print(f"| {label} | {statistics.median(walls):.3f} | {min(walls):.3f}-{max(walls):.3f} | {ratio} | {of} | {exits} | {rss:.0f} |")
 g = statistics.median(float(r["wall_s"]) for r in by["grep"].values())
 print(f"\ngrep: {guest / g / 1e9:.2f} GB/s of guest data (3 GiB of data pages over the whole run, index included)")
 loads = sorted({r["round"] + ":" + r["load1"] for r in rows})

@@ -137,9 +137,9 @@ public final class GuestMemory implements AutoCloseable {
 
     /**
      * Sets how much of the dump's file mapping reads may keep resident: 128 MiB unless set. Reads
-     * of a plain file within what stays mapped are memory copies (0.1-0.75 us for 4 KiB on the
+     * of a plain file within what stays mapped are memory copies (0.1-0.7 us for 4 KiB on the
      * machine of parser-bench/RESULTS.md, by how cold the page is); past it, a read of a few pages
-     * is a positional read of the file instead, a system call (1.1-1.7 us there), and resident
+     * is a positional read of the file instead, a system call (1.1-1.5 us there), and resident
      * memory stays bounded. A long-lived process reading at random across a big dump may raise
      * it, up to {@code Long.MAX_VALUE} (map as much as is read): the pages mapped are the page
      * cache's own (clean, shared, reclaimed by the kernel under pressure), but they count in the

@@ -161,6 +161,11 @@ public final class GuestMemory implements AutoCloseable {
         return this;
     }
 
+    /** {@return what reads keep mapped of the dump now (whole 2 MiB granules), for tests} */
+    long mappedBytes() {
+        return whole == null ? 0 : whole.touchedBytes();
+    }
+
     /** Copies {@code n} bytes at {@code offset} of the source into {@code dst} at {@code at}. */
     private void copyFromSource(long offset, MemorySegment dst, long at, int n) throws IOException {
         if (whole == null) {

@@ -333,10 +333,15 @@ class GuestMemoryTest {
         try (GuestMemory memory = GuestMemory.open(Samples.dump("c-pc-loader-data"), ReadOptions.DEFAULT)) {
             byte[] page = new byte[4096];
             memory.read("pc.ram", 0x1000000, page, 0, page.length); // mapped, within the default budget
+            assertEquals(2 << 20, memory.mappedBytes());
             assertSame(memory, memory.keepMapped(0)); // hands it back
+            assertEquals(0, memory.mappedBytes());
             assertEquals(want, hashes(memory, 3000), "nothing kept mapped");
+            assertEquals(0, memory.mappedBytes(), "every small read a positional one");
             memory.keepMapped(Long.MAX_VALUE);
             assertEquals(want, hashes(memory, 3000), "all of it kept mapped");
+            long dump = java.nio.file.Files.size(Samples.dump("c-pc-loader-data"));
+            assertTrue(memory.mappedBytes() >= dump - (2 << 20), memory.mappedBytes() + " of " + dump + " mapped");
             assertThrows(IllegalArgumentException.class, () -> memory.keepMapped(-1));
         }
     }

@@ -44,6 +44,11 @@ public final class MappedView {
         }
     }
 
+    /** {@return what copies have touched since the last release, in whole 2 MiB granules (0 for memory that is not a mapping)} */
+    public long touchedBytes() {
+        return touchedCount << GRANULE_BITS;
+    }
+
     private void release() {
         segment.unload();
         Arrays.fill(touched, 0);

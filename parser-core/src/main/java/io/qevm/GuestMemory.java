@@ -703,7 +703,9 @@ public final class GuestMemory implements AutoCloseable {
             this.pageSize = b.pageSize();
             this.pages = b.pages();
             boolean inPlace = channel != null && pageSize <= BULK_SPAN;
-            this.buffer = inPlace ? ByteBuffer.allocateDirect(BULK_SPAN) : null;
+            // up to 1 MiB; a small block's pages (a ROM of a few pages) with their headers take less
+            long spanBytes = Math.min(BULK_SPAN, pages * (pageSize + 512L));
+            this.buffer = inPlace ? ByteBuffer.allocateDirect((int) Math.max(spanBytes, pageSize)) : null;
             this.span = inPlace ? MemorySegment.ofBuffer(buffer) : null;
             this.zero = MemorySegment.ofArray(new byte[pageSize]).asReadOnly();
             this.copy = MemorySegment.ofArray(new byte[pageSize]);
@@ -759,7 +761,7 @@ public final class GuestMemory implements AutoCloseable {
                 long location = table.get(p);
                 long value = location & PageTable.VALUE_MASK;
                 if ((location & PageTable.KIND_MASK) != PageTable.SOURCE || value < end
-                        || value + pageSize - start > BULK_SPAN) {
+                        || value + pageSize - start > buffer.capacity()) {
                     break;
                 }
                 end = value + pageSize;

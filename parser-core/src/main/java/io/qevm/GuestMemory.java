@@ -766,7 +766,7 @@ public final class GuestMemory implements AutoCloseable {
                 }
                 end = value + pageSize;
             }
-            spanStart = -1; // nothing valid while it is read
+            spanStart = spanEnd = 0; // nothing valid while it is read (if it fails, the next page reads again)
             readFully(buffer, start, (int) (end - start));
             spanStart = start;
             spanEnd = end;

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -344,6 +345,42 @@ class GuestMemoryTest {
             assertTrue(memory.mappedBytes() >= dump - (2 << 20), memory.mappedBytes() + " of " + dump + " mapped");
             assertThrows(IllegalArgumentException.class, () -> memory.keepMapped(-1));
         }
+    }
+
+    /**
+     * A page reader whose positional read failed (the file cut after it was indexed) reads again
+     * for the next page, rather than hand out what the failed read left in its buffer.
+     */
+    @Test
+    void aPageReaderReadsAgainAfterAFailedRead(@TempDir Path dir) throws Exception {
+        Path copy = dir.resolve("dump.mig");
+        Files.copy(Samples.dump("c-pc-loader-data"), copy);
+        long first = 0x1000000 / 4096; // 4 MiB of random data from here: 1024 pages in a row
+        try (GuestMemory memory = GuestMemory.open(copy, ReadOptions.DEFAULT)) {
+            byte[] far = new byte[4096];
+            memory.read("pc.ram", (first + 600) * 4096, far, 0, far.length);
+            long farAt = indexOf(Files.readAllBytes(copy), far);
+            assertTrue(farAt > 0);
+            GuestMemory.PageReader pages = memory.pages("pc.ram");
+            byte[] near = pages.page(first + 1).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE); // a 1 MiB span
+            try (java.nio.channels.FileChannel cut = java.nio.channels.FileChannel.open(copy,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                cut.truncate(farAt + 100);
+            }
+            IOException e = assertThrows(IOException.class, () -> pages.page(first + 600));
+            assertTrue(e.getMessage().contains("changed since indexed"), e.getMessage());
+            // page first + 1 and the 1 MiB after it are still in the file: read again, right
+            assertArrayEquals(near, pages.page(first + 1).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    private static long indexOf(byte[] haystack, byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (java.util.Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Test

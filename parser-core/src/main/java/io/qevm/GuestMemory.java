@@ -133,7 +133,7 @@ public final class GuestMemory implements AutoCloseable {
      * says otherwise (the first 2 MiB granules they touch, up to this much: a 128 MiB dump
      * whole); past it they are positional reads.
      */
-    static final long MAPPED_BUDGET = 128L << 20;
+    private static final long MAPPED_BUDGET = 128L << 20;
 
     /**
      * Sets how much of the dump's file mapping reads may keep resident: 128 MiB unless set. Reads
